@@ -1,0 +1,1 @@
+"""beatbrief: shared plumbing (config, paths, CLI, simulator)."""

@@ -1,0 +1,96 @@
+"""
+### beatbrief_daily: landing files to the morning briefing
+
+Runs at 06:00 Beijing time and briefs on the previous day (the run's logical date,
+read in Asia/Shanghai). Per feed, in reference-first order:
+
+1. **ingest**: load every landed file up to the logical date that is not yet in
+   `load_manifest` (keyed by the file's SHA-256) into the feed's raw table, as one batch.
+2. **validate**: run the feed's Great Expectations checkpoint on that batch; rows that fail a
+   row-level rule go to `quarantine`, the rest are accepted; a batch-level failure stops the feed.
+
+Then **transform** builds the DuckDB SQL models (staging → intermediate → marts) for the day,
+and **publish** writes `HOME/briefings/<date>/index.html`.
+
+All work lives in `transforms/`, `expectations/` and `reports/`; this file only wires it.
+`HOME` is `$BEATBRIEF_HOME`. See docs/ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task, task_group
+
+from beatbrief.feeds import FEED_NAMES
+
+BRIEFING = Asset("beatbrief://briefings/daily")
+
+
+@dag(
+    dag_id="beatbrief_daily",
+    schedule=CronDataIntervalTimetable("0 6 * * *", timezone="Asia/Shanghai"),
+    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    max_active_tasks=1,  # one DuckDB writer at a time
+    doc_md=__doc__,
+    tags=["beatbrief", "daily", "briefing"],
+    default_args={
+        "owner": "beatbrief",
+        "retries": 2,
+        "retry_delay": pendulum.duration(minutes=1),
+    },
+)
+def beatbrief_daily():
+    @task
+    def ingest(feed: str, **context) -> dict:
+        """Load the feed's new landed files into its raw table."""
+        from beatbrief.config import Settings, as_of_date
+        from transforms.ingest import ingest_feed
+
+        return ingest_feed(Settings.from_env(), feed, as_of_date(context["logical_date"]))
+
+    @task
+    def validate(feed: str, loaded: dict, **context) -> dict:
+        """Check the feed's new batch with its GX suite; quarantine failing rows."""
+        from beatbrief.config import Settings, as_of_date
+        from expectations.validate import validate_feed
+
+        return validate_feed(Settings.from_env(), feed, as_of_date(context["logical_date"]))
+
+    @task
+    def transform(**context) -> dict:
+        """Build staging, intermediate and mart models for the day."""
+        from beatbrief.config import Settings, as_of_date
+        from transforms.runner import build_models
+
+        return build_models(Settings.from_env(), as_of_date(context["logical_date"]))
+
+    @task(outlets=[BRIEFING])
+    def publish(built: dict, **context) -> str:
+        """Publish the day's briefing and return its path."""
+        from beatbrief.config import Settings, as_of_date
+        from reports.publish import publish_briefing
+
+        return str(publish_briefing(Settings.from_env(), as_of_date(context["logical_date"])))
+
+    previous = None
+    for feed in FEED_NAMES:
+
+        @task_group(group_id=feed)
+        def load(feed: str = feed):
+            return validate.override(task_id="validate")(
+                feed, ingest.override(task_id="ingest")(feed)
+            )
+
+        group = load()
+        if previous is not None:
+            previous >> group
+        previous = group
+
+    built = transform()
+    previous >> built
+    publish(built)
+
+
+beatbrief_daily()

@@ -1,0 +1,81 @@
+"""Great Expectations suites: the rules every feed's contract implies, plus the feed's own
+hand-written rules in `expectations/suites/<feed>.json` (GX's suite JSON shape).
+
+Severity carries the two levels of docs/data-quality.md:
+- `critical`: batch-level; the offending files are rejected and the feed fails loudly;
+- `warning`: row-level; the offending rows go to `quarantine` and the rest load;
+- `info`: reported in the data-quality page, never blocks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+from beatbrief.feeds import FeedSchema
+
+SUITES_DIR = Path(__file__).parent / "suites"
+WARNING = "warning"
+CRITICAL = "critical"
+INFO = "info"
+
+
+def contract_expectations(schema: FeedSchema) -> list[gxe.Expectation]:
+    """The expectations a feed's YAML contract implies."""
+    rules: list[gxe.Expectation] = [
+        # the header lacks a required column: the file's schema is broken
+        gxe.ExpectColumnValuesToBeNull(column="_missing_required", severity=CRITICAL),
+        gxe.ExpectColumnValuesToBeNull(column="_missing_optional", severity=INFO),
+        # the record could not be split into the header's fields
+        gxe.ExpectColumnValuesToBeNull(column="_malformed", severity=WARNING),
+        # a value is present but is not of the column's type
+        gxe.ExpectColumnValuesToBeNull(column="_parse_errors", severity=WARNING),
+    ]
+    for column in schema.columns:
+        if column.required:
+            rules.append(gxe.ExpectColumnValuesToNotBeNull(column=column.name, severity=WARNING))
+        if column.values:
+            rules.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=column.name, value_set=list(column.values), severity=WARNING
+                )
+            )
+    # keys are unique within a file (a feed may legitimately re-send a key in a later file)
+    rules.append(
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["_file_path", *schema.key], severity=WARNING
+        )
+    )
+    return rules
+
+
+def feed_expectations(feed: str) -> list[gxe.Expectation]:
+    """The feed's own rules from expectations/suites/<feed>.json (none if the file is absent)."""
+    path = SUITES_DIR / f"{feed}.json"
+    if not path.exists():
+        return []
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if doc.get("name") != feed:
+        raise ValueError(f"{path}: suite name must be {feed!r}")
+    return list(gx.ExpectationSuite(**doc).expectations)
+
+
+def build_suite(schema: FeedSchema) -> gx.ExpectationSuite:
+    """The full suite of a feed, named after it."""
+    expectations = [*contract_expectations(schema), *feed_expectations(schema.feed)]
+    return gx.ExpectationSuite(name=schema.feed, expectations=expectations)
+
+
+def rule_name(config) -> str:
+    """A readable rule name from an expectation configuration, e.g.
+    `expect_column_values_to_not_be_null(case_id)`."""
+    kwargs = config.kwargs
+    columns = kwargs.get("column") or kwargs.get("column_list")
+    if columns is None and "column_A" in kwargs:
+        columns = [kwargs["column_A"], kwargs["column_B"]]
+    if isinstance(columns, list):
+        columns = ",".join(c for c in columns if not c.startswith("_file_path"))
+    return f"{config.type}({columns})" if columns else config.type

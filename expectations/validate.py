@@ -1,0 +1,340 @@
+"""Validate a feed's pending batch with its Great Expectations checkpoint.
+
+The batch is every raw row ingested but not yet validated. Rows are typed to the contract,
+exact duplicates are collapsed, the GX checkpoint runs, and then, in one DuckDB transaction:
+accepted rows go to `accepted_<feed>`, failing rows to `quarantine`, and `load_manifest` gets
+each file's row accounting (read = accepted + quarantined + duplicate).
+A failed `critical` expectation rejects the files it names, and the task fails loudly after
+the rest of the batch has been stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import polars as pl
+
+from beatbrief.config import Settings
+from beatbrief.feeds import FeedSchema, load_schema
+from transforms import warehouse
+from transforms.casting import cast_to_contract
+
+log = logging.getLogger(__name__)
+# GX logs hundreds of INFO lines per run through stdlib logging; keep them out of task logs.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+DATASOURCE = "beatbrief"
+DOCS_SITE = "beatbrief"
+# columns GX needs besides the contract's; the raw record stays out of pandas to save memory
+CHECK_COLUMNS = ("_row_id", "_file_path", "_malformed", "_missing_required",
+                 "_missing_optional", "_parse_errors")
+ACCEPTED_META = ("_file_path", "_line_number", "_partition_date", "_batch_id", "_row_hash")
+
+
+class FeedValidationError(RuntimeError):
+    """A batch-level failure: names the feed, file, column and rule."""
+
+
+@dataclass
+class RuleOutcome:
+    """What one expectation found in the batch."""
+
+    rule: str
+    severity: str
+    success: bool
+    unexpected_count: int
+    row_ids: set[int] = field(default_factory=set)
+    notes: str | None = None
+
+
+def gx_context(settings: Settings):
+    """The file-backed GX context under HOME/gx, with Data Docs written to HOME/quality."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    settings.gx_dir.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(settings.gx_dir))
+    sites = context.config.data_docs_sites or {}
+    if DOCS_SITE not in sites or "local_site" in sites:
+        for name in list(sites):
+            context.delete_data_docs_site(name)
+        context.add_data_docs_site(
+            site_name=DOCS_SITE,
+            site_config={
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(settings.quality_dir / "data_docs"),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.variables.save()
+    return context
+
+
+def checkpoint_for(context, schema: FeedSchema):
+    """The feed's checkpoint: its suite on a whole-dataframe pandas batch, updating Data Docs."""
+    import great_expectations as gx
+
+    from expectations.suites import build_suite
+
+    source = context.data_sources.add_or_update_pandas(DATASOURCE)
+    try:
+        asset = source.get_asset(schema.feed)
+    except LookupError:
+        asset = source.add_dataframe_asset(schema.feed)
+    try:
+        batch = asset.get_batch_definition("batch")
+    except (KeyError, LookupError):
+        batch = asset.add_batch_definition_whole_dataframe("batch")
+    suite = context.suites.add_or_update(build_suite(schema))
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=schema.feed, data=batch, suite=suite)
+    )
+    return context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=schema.feed,
+            validation_definitions=[definition],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": ["_row_id"],
+            },
+        )
+    )
+
+
+def run_checkpoint(settings: Settings, schema: FeedSchema, rows: pl.DataFrame) -> list[RuleOutcome]:
+    """Run the feed's checkpoint on typed rows; one outcome per expectation."""
+    from expectations.suites import rule_name
+
+    context = gx_context(settings)
+    checkpoint = checkpoint_for(context, schema)
+    frame = rows.select([*schema.names, *CHECK_COLUMNS]).to_pandas()
+    result = checkpoint.run(batch_parameters={"dataframe": frame})
+    outcomes = []
+    for validation in result.run_results.values():
+        for item in validation.results:
+            config = item.expectation_config
+            found = item.result or {}
+            ids = {int(row["_row_id"]) for row in found.get("unexpected_index_list") or []}
+            if item.exception_info and item.exception_info.get("raised_exception"):
+                raise FeedValidationError(
+                    f"{schema.feed}: expectation {rule_name(config)} could not run: "
+                    f"{item.exception_info.get('exception_message')}"
+                )
+            outcomes.append(
+                RuleOutcome(
+                    rule=rule_name(config),
+                    severity=str(getattr(config.severity, "value", config.severity)),
+                    success=bool(item.success),
+                    unexpected_count=int(found.get("unexpected_count") or len(ids)),
+                    row_ids=ids,
+                    notes=config.notes if isinstance(config.notes, str) else None,
+                )
+            )
+    return outcomes
+
+
+def row_hashes(rows: pl.DataFrame, schema: FeedSchema) -> pl.Series:
+    """An MD5 of each row's contract values as landed text: equal hashes are exact duplicates."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("landed_rows", rows.select(schema.names))
+        hashes = con.sql("select md5(to_json(landed_rows)) as row_hash from landed_rows").pl()
+    finally:
+        con.close()
+    return hashes["row_hash"]
+
+
+def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
+    """Validate the feed's pending batch; store accepted and quarantined rows; account per file."""
+    schema = load_schema(feed)
+    raw_table = warehouse.raw_table(feed)
+    with warehouse.connect(settings) as con:
+        unreadable = con.execute(
+            "select file_path, error from load_manifest "
+            "where feed = ? and status = 'rejected' and validated_at is null",
+            [feed],
+        ).fetchall()
+        has_raw = warehouse.table_exists(con, raw_table)
+        raw = (
+            con.sql(f"select * from {raw_table} order by _partition_date, _file_path, _line_number").pl()
+            if has_raw
+            else pl.DataFrame()
+        )
+        if raw.height == 0 and not unreadable:
+            return {"feed": feed, "rows": 0, "accepted": 0, "quarantined": 0, "duplicate": 0}
+        outcomes: list[RuleOutcome] = []
+        if raw.height:
+            # hash the text as landed, so two rows that differ only in unparsable values differ
+            raw = raw.with_columns(row_hashes(raw, schema).alias("_row_hash"))
+            typed = cast_to_contract(raw, schema).with_row_index("_row_id")
+            duplicate = _duplicates(con, feed, typed)
+            unique = typed.filter(~duplicate)
+            outcomes = run_checkpoint(settings, schema, unique)
+            verdicts = _verdicts(unique, outcomes)
+            accepted = unique.join(verdicts, on="_row_id", how="anti")
+            quarantined = unique.join(verdicts, on="_row_id", how="inner")
+            dupes = typed.filter(duplicate)
+        now = datetime.now().replace(microsecond=0)
+        con.begin()
+        if raw.height:
+            warehouse.append_frame(
+                con,
+                warehouse.accepted_table(feed),
+                accepted.select([*schema.names, *ACCEPTED_META]),
+            )
+            warehouse.append_frame(con, "quarantine", _quarantine_rows(feed, quarantined, now))
+            counts = _file_counts(raw, accepted, quarantined, dupes)
+            con.register("file_counts", counts)
+            con.execute(
+                """
+                update load_manifest as m set
+                    rows_accepted = c.rows_accepted,
+                    rows_quarantined = c.rows_quarantined,
+                    rows_duplicate = c.rows_duplicate,
+                    status = case when c.rejected_rule is null then 'validated' else 'rejected' end,
+                    error = c.rejected_rule,
+                    validated_at = ?
+                from file_counts as c
+                where m.feed = ? and m.status = 'read' and m.file_path = c._file_path
+                """,
+                [now, feed],
+            )
+            con.unregister("file_counts")
+            con.execute(f"delete from {raw_table}")
+        con.execute(
+            "update load_manifest set validated_at = ? "
+            "where feed = ? and status = 'rejected' and validated_at is null",
+            [now, feed],
+        )
+        con.commit()
+    summary = {
+        "feed": feed,
+        "rows": raw.height,
+        "accepted": accepted.height if raw.height else 0,
+        "quarantined": quarantined.height if raw.height else 0,
+        "duplicate": dupes.height if raw.height else 0,
+        "failed_rules": {o.rule: o.unexpected_count for o in outcomes if not o.success},
+    }
+    log.info("%s validated: %s", feed, summary)
+    problems = [f"{path}: unreadable ({error})" for path, error in unreadable]
+    if raw.height:
+        problems += _critical_problems(feed, unique, outcomes)
+    if problems:
+        raise FeedValidationError(
+            f"feed {feed}: batch-level failure, files rejected:\n  " + "\n  ".join(problems)
+        )
+    return summary
+
+
+def _duplicates(con, feed: str, typed: pl.DataFrame) -> pl.Series:
+    """Rows that repeat an earlier row of the batch or an already accepted row, exactly."""
+    repeat_in_batch = ~typed["_row_hash"].is_first_distinct()
+    table = warehouse.accepted_table(feed)
+    if not warehouse.table_exists(con, table):
+        return repeat_in_batch
+    con.register("batch_hashes", typed.select("_row_hash"))
+    seen = con.sql(
+        f"select distinct b._row_hash from batch_hashes b semi join {table} a using (_row_hash)"
+    ).pl()
+    con.unregister("batch_hashes")
+    return repeat_in_batch | typed["_row_hash"].is_in(seen["_row_hash"])
+
+
+def _verdicts(unique: pl.DataFrame, outcomes: list[RuleOutcome]) -> pl.DataFrame:
+    """Each failing row's first rule, all its rules and the gravest severity.
+
+    A critical rule rejects whole files, so every row of a file it names is included."""
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    hits: dict[int, list[tuple[str, str]]] = {}
+    critical_files: dict[str, str] = {}
+    for outcome in outcomes:
+        if outcome.success or outcome.severity == "info":
+            continue
+        if outcome.severity == "critical":
+            for path in unique.filter(pl.col("_row_id").is_in(list(outcome.row_ids)))["_file_path"]:
+                critical_files.setdefault(path, outcome.rule)
+            continue
+        for row_id in outcome.row_ids:
+            hits.setdefault(row_id, []).append((outcome.rule, outcome.severity))
+    if critical_files:
+        rejected = unique.filter(pl.col("_file_path").is_in(list(critical_files)))
+        for row_id, path in rejected.select("_row_id", "_file_path").iter_rows():
+            hits.setdefault(row_id, []).insert(0, (critical_files[path], "critical"))
+    records = [
+        {
+            "_row_id": row_id,
+            "rule": rules[0][0],
+            "all_rules": "; ".join(dict.fromkeys(r for r, _ in rules)),
+            "severity": min((s for _, s in rules), key=rank.__getitem__),
+        }
+        for row_id, rules in sorted(hits.items())
+    ]
+    return pl.DataFrame(
+        records,
+        schema={"_row_id": pl.UInt32, "rule": pl.String, "all_rules": pl.String,
+                "severity": pl.String},
+    )
+
+
+def _quarantine_rows(feed: str, quarantined: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Rows for the quarantine table."""
+    return quarantined.select(
+        pl.lit(feed).alias("feed"),
+        pl.col("_partition_date").alias("partition_date"),
+        pl.col("_file_path").alias("file_path"),
+        pl.col("_line_number").alias("line_number"),
+        "rule",
+        "all_rules",
+        "severity",
+        pl.col("_raw_record").alias("raw_record"),
+        pl.col("_batch_id").alias("batch_id"),
+        pl.lit(now).alias("quarantined_at"),
+    )
+
+
+def _file_counts(raw, accepted, quarantined, dupes) -> pl.DataFrame:
+    """Per file: accepted, quarantined and duplicate rows, and the critical rule if rejected."""
+    files = raw.select("_file_path").unique()
+
+    def count(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        return frame.group_by("_file_path").agg(pl.len().cast(pl.Int64).alias(name))
+
+    rejected = (
+        quarantined.filter(pl.col("severity") == "critical")
+        .group_by("_file_path")
+        .agg(pl.col("rule").first().alias("rejected_rule"))
+    )
+    out = files
+    for frame, name in ((accepted, "rows_accepted"), (quarantined, "rows_quarantined"),
+                        (dupes, "rows_duplicate")):
+        out = out.join(count(frame, name), on="_file_path", how="left")
+    out = out.join(rejected, on="_file_path", how="left")
+    return out.with_columns(
+        pl.col("rows_accepted", "rows_quarantined", "rows_duplicate").fill_null(0)
+    )
+
+
+def _critical_problems(feed: str, unique: pl.DataFrame, outcomes: list[RuleOutcome]) -> list[str]:
+    """Readable lines naming file, column and rule for every failed critical expectation."""
+    lines = []
+    for outcome in outcomes:
+        if outcome.success or outcome.severity != "critical":
+            continue
+        failing = unique.filter(pl.col("_row_id").is_in(list(outcome.row_ids)))
+        by_file = failing.group_by("_file_path").agg(pl.len(), pl.col("_missing_required").first())
+        for path, n, missing in by_file.sort("_file_path").iter_rows():
+            detail = f" (missing required column(s): {missing})" if missing else ""
+            lines.append(f"{path}: rule {outcome.rule} failed on {n} row(s){detail}")
+        if outcome.row_ids == set() and not outcome.success:
+            lines.append(f"feed {feed}: rule {outcome.rule} failed for the batch")
+    return lines

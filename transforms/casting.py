@@ -1,0 +1,125 @@
+"""Typing raw text into the feed contract's types, with Polars.
+
+Each typed column is parsed leniently (full-width digits, several timestamp layouts, zones,
+epochs); a value that is present but cannot be parsed becomes null and its column is named in
+`_parse_errors`, so the feed's GX suite quarantines the row with that reason.
+Timestamps end up as naive Beijing wall time (Asia/Shanghai), the zone every feed is read in.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from beatbrief.config import TIMEZONE
+from beatbrief.feeds import FeedSchema
+
+NAIVE_TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+)
+ZONED_TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z")
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
+TRUE_WORDS = ("true", "t", "1", "yes", "y", "是")
+FALSE_WORDS = ("false", "f", "0", "no", "n", "否")
+
+
+def _normalized(name: str) -> pl.Expr:
+    """Text with full-width characters folded (NFKC), so '１２５．３' reads as '125.3'."""
+    return pl.col(name).str.normalize("NFKC").str.strip_chars()
+
+
+def parse_integer(name: str) -> pl.Expr:
+    """Integer text (optionally with thousands separators) to Int64."""
+    text = _normalized(name).str.replace_all(",", "")
+    return text.cast(pl.Int64, strict=False)
+
+
+def parse_float(name: str) -> pl.Expr:
+    """Decimal text to Float64."""
+    return _normalized(name).cast(pl.Float64, strict=False)
+
+
+def parse_boolean(name: str) -> pl.Expr:
+    """Boolean words (true/false, 1/0, yes/no, 是/否) to Boolean."""
+    text = _normalized(name).str.to_lowercase()
+    return (
+        pl.when(text.is_in(TRUE_WORDS))
+        .then(True)
+        .when(text.is_in(FALSE_WORDS))
+        .then(False)
+        .otherwise(None)
+        .cast(pl.Boolean)
+    )
+
+
+def parse_date(name: str) -> pl.Expr:
+    """Date text in one of DATE_FORMATS to Date."""
+    text = _normalized(name)
+    return pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in DATE_FORMATS])
+
+
+def parse_timestamp(name: str) -> pl.Expr:
+    """Timestamp text (naive Beijing time, zoned, or epoch s/ms) to naive Beijing wall time."""
+    text = _normalized(name)
+    naive = [
+        text.str.to_datetime(fmt, time_unit="us", strict=False) for fmt in NAIVE_TIMESTAMP_FORMATS
+    ]
+    zoned = [
+        text.str.replace(r"Z$", "+00:00")
+        .str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
+        .dt.convert_time_zone(TIMEZONE)
+        .dt.replace_time_zone(None)
+        for fmt in ZONED_TIMESTAMP_FORMATS
+    ]
+    digits = text.str.contains(r"^\d{10}$|^\d{13}$")
+    epoch_ms = pl.when(digits).then(
+        pl.when(text.str.len_chars() == 13)
+        .then(text.cast(pl.Int64, strict=False))
+        .otherwise(text.cast(pl.Int64, strict=False) * 1000)
+    )
+    epoch = (
+        pl.from_epoch(epoch_ms, time_unit="ms")
+        .dt.cast_time_unit("us")
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(TIMEZONE)
+        .dt.replace_time_zone(None)
+    )
+    return pl.coalesce([*naive, *zoned, epoch])
+
+
+PARSERS = {
+    "integer": parse_integer,
+    "float": parse_float,
+    "boolean": parse_boolean,
+    "date": parse_date,
+    "timestamp": parse_timestamp,
+}
+
+
+def cast_to_contract(raw: pl.DataFrame, schema: FeedSchema) -> pl.DataFrame:
+    """Type every schema column; name the columns whose present values failed in _parse_errors."""
+    raw = raw.with_columns(pl.col(schema.names).cast(pl.String))
+    typed = []
+    failed = []
+    for column in schema.columns:
+        parser = PARSERS.get(column.type)
+        if parser is None:
+            typed.append(pl.col(column.name))
+            continue
+        expr = parser(column.name).alias(column.name)
+        typed.append(expr)
+        failed.append(
+            pl.when(pl.col(column.name).is_not_null() & expr.is_null())
+            .then(pl.lit(column.name))
+            .otherwise(None)
+        )
+    errors = pl.concat_str(failed, separator=",", ignore_nulls=True) if failed else pl.lit("")
+    return raw.with_columns(
+        *typed, pl.when(errors == "").then(None).otherwise(errors).alias("_parse_errors")
+    )

@@ -1,0 +1,264 @@
+"""Readers for landed files: CSV (UTF-8 with or without BOM, GBK/GB18030), JSON lines, Parquet.
+
+Every reader returns one row per record it found, all values as text exactly as written (only
+trimmed), plus bookkeeping columns. Readers never judge a record: they note what they saw
+(`_malformed`, `_missing_required`, `_missing_optional`) and Great Expectations decides. Nothing is dropped here, so the
+load manifest can account for every row.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from beatbrief.feeds import FeedSchema
+
+# bookkeeping columns every raw row carries
+META_COLUMNS = {
+    "_file_path": pl.String,
+    "_line_number": pl.Int64,
+    "_raw_record": pl.String,
+    "_malformed": pl.String,
+    "_missing_required": pl.String,
+    "_missing_optional": pl.String,
+    "_extra_columns": pl.String,
+}
+SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".json": "jsonl",
+                  ".ndjson": "jsonl", ".parquet": "parquet"}
+# Encodings tried in order after a BOM check; GB18030 is a superset of GBK and GB2312.
+CSV_ENCODINGS = ("utf-8", "gb18030")
+
+
+class FeedFileError(ValueError):
+    """A landed file that cannot be read at all (names the file and the reason)."""
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """Rows of one file, plus what the reader learnt about the file."""
+
+    rows: pl.DataFrame
+    file_format: str
+    encoding: str | None
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def detect_format(path: Path) -> str:
+    """The file's format from its suffix; an unknown suffix is an error naming the file."""
+    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise FeedFileError(f"{path}: unknown file type {path.suffix!r} "
+                            f"(expected one of {sorted(SUFFIX_FORMATS)})")
+    return fmt
+
+
+def decode_text(data: bytes, path: Path) -> tuple[str, str]:
+    """Decode bytes to text, detecting the encoding; returns (text, encoding name)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    # Neither decodes cleanly (a damaged byte): let charset-normalizer pick, keep every row.
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    encoding = best.encoding if best is not None else "gb18030"
+    return data.decode(encoding, errors="replace"), encoding
+
+
+def header_map(header: list[str], schema: FeedSchema) -> dict[str, int]:
+    """Map schema column names to positions in a header given by name or by Chinese label."""
+    aliases = {}
+    for column in schema.columns:
+        aliases[column.name.lower()] = column.name
+        aliases[column.zh.lower()] = column.name
+    positions: dict[str, int] = {}
+    for index, label in enumerate(header):
+        name = aliases.get(label.strip().lstrip("\ufeff").lower())
+        if name is not None and name not in positions:
+            positions[name] = index
+    return positions
+
+
+def _frame(records: list[dict], schema: FeedSchema) -> pl.DataFrame:
+    """Build the raw frame with every schema column (text) and the bookkeeping columns."""
+    columns = {name: pl.String for name in schema.names} | META_COLUMNS
+    return pl.DataFrame(records, schema=columns)
+
+
+def _clean(value) -> str | None:
+    """Trim a text value; empty text becomes null."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def read_csv(path: Path, schema: FeedSchema) -> ReadResult:
+    """Read a CSV file of any supported encoding, keeping line numbers and raw records."""
+    text, encoding = decode_text(path.read_bytes(), path)
+    lines = text.splitlines(keepends=True)
+    if not any(line.strip() for line in lines):
+        return ReadResult(_frame([], schema), "csv", encoding)
+    reader = csv.reader(iter(lines))
+    header = next(reader)
+    positions = header_map(header, schema)
+    known = set(positions.values())
+    missing = _missing(schema, positions)
+    records = []
+    consumed = reader.line_num
+    while True:
+        start = consumed + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:  # e.g. an unterminated quote at the end of the file
+            raw = "".join(lines[start - 1 :])
+            records.append(_malformed_record(schema, path, start, raw, f"csv: {error}", missing))
+            break
+        consumed = reader.line_num
+        raw = "".join(lines[start - 1 : consumed]).rstrip("\r\n")
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue  # a blank line is no record
+        malformed = None
+        if len(fields) != len(header):
+            malformed = f"expected {len(header)} fields, found {len(fields)}"
+        row = {name: _clean(fields[i]) if i < len(fields) else None for name, i in positions.items()}
+        extras = {
+            header[i]: fields[i] for i in range(len(header)) if i not in known and i < len(fields)
+        }
+        records.append(_record(schema, row, path, start, raw, malformed, missing, extras))
+    return ReadResult(_frame(records, schema), "csv", encoding)
+
+
+def read_jsonl(path: Path, schema: FeedSchema) -> ReadResult:
+    """Read JSON lines (UTF-8 or GB18030); a line that is not a JSON object is kept as malformed."""
+    text, encoding = decode_text(path.read_bytes(), path)
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as error:
+            records.append(
+                _malformed_record(schema, path, number, line, f"json: {error}", (None, None))
+            )
+            continue
+        positions = header_map(list(obj), schema)
+        keys = list(obj)
+        row = {name: _clean(_json_text(obj[keys[i]])) for name, i in positions.items()}
+        extras = {k: obj[k] for i, k in enumerate(keys) if i not in set(positions.values())}
+        records.append(
+            _record(schema, row, path, number, line, None, _missing(schema, positions), extras)
+        )
+    return ReadResult(_frame(records, schema), "jsonl", encoding)
+
+
+def read_parquet(path: Path, schema: FeedSchema) -> ReadResult:
+    """Read a Parquet file; values are turned to text so every format types the same way."""
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as error:  # noqa: BLE001 - any decoder error means the file is unreadable
+        raise FeedFileError(f"{path}: not a readable Parquet file ({error})") from error
+    positions = header_map(frame.columns, schema)
+    missing_required, missing_optional = _missing(schema, positions)
+    extra = [c for i, c in enumerate(frame.columns) if i not in set(positions.values())]
+    exprs = []
+    for column in schema.columns:
+        if column.name in positions:
+            source = frame.columns[positions[column.name]]
+            exprs.append(_parquet_text(frame.schema[source], source).alias(column.name))
+        else:
+            exprs.append(pl.lit(None, dtype=pl.String).alias(column.name))
+    typed = frame.select(exprs)
+    raw_record = pl.struct(frame.columns).struct.json_encode() if frame.columns else pl.lit(None)
+    rows = typed.with_columns(
+        pl.lit(str(path)).alias("_file_path"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_line_number"),
+        frame.select(raw_record.alias("r"))["r"].alias("_raw_record"),
+        pl.lit(None, dtype=pl.String).alias("_malformed"),
+        pl.lit(missing_required, dtype=pl.String).alias("_missing_required"),
+        pl.lit(missing_optional, dtype=pl.String).alias("_missing_optional"),
+        (frame.select(pl.struct(extra).struct.json_encode().alias("e"))["e"]
+         if extra else pl.lit(None, dtype=pl.String)).alias("_extra_columns"),
+    )
+    return ReadResult(rows.select(list(schema.names) + list(META_COLUMNS)), "parquet", None)
+
+
+def _parquet_text(dtype: pl.DataType, source: str) -> pl.Expr:
+    """A Parquet column as trimmed text, formatting timestamps the way CSV feeds write them."""
+    col = pl.col(source)
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            col = col.dt.convert_time_zone("Asia/Shanghai").dt.replace_time_zone(None)
+        return col.dt.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(dtype, pl.Date):
+        return col.dt.strftime("%Y-%m-%d")
+    text = col.cast(pl.String).str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _json_text(value) -> str | None:
+    """A JSON scalar as text (booleans as true/false, like the CSV feeds)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _missing(schema: FeedSchema, positions: dict[str, int]) -> tuple[str | None, str | None]:
+    """Comma-joined names of the required and of the optional columns a header lacks."""
+    required = [c.name for c in schema.columns if c.required and c.name not in positions]
+    optional = [c.name for c in schema.columns if not c.required and c.name not in positions]
+    return ",".join(required) or None, ",".join(optional) or None
+
+
+def _record(schema, row, path, line, raw, malformed, missing, extras) -> dict:
+    """One raw row: schema columns in order, then bookkeeping."""
+    record = {name: row.get(name) for name in schema.names}
+    record.update(
+        _file_path=str(path),
+        _line_number=line,
+        _raw_record=raw,
+        _malformed=malformed,
+        _missing_required=missing[0],
+        _missing_optional=missing[1],
+        _extra_columns=json.dumps(extras, ensure_ascii=False, default=str) if extras else None,
+    )
+    return record
+
+
+def _malformed_record(schema, path, line, raw, reason, missing) -> dict:
+    """A row for a record the reader could not split into fields."""
+    return _record(schema, {}, path, line, raw, reason, missing, None)
+
+
+READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
+
+
+def read_file(path: Path, schema: FeedSchema) -> ReadResult:
+    """Read one landed file of any supported format."""
+    return READERS[detect_format(path)](path, schema)

@@ -1,0 +1,30 @@
+-- model: stg_population
+-- grain: one row per community and snapshot date (as_of_date) delivered up to $as_of_date;
+-- a snapshot re-sent later replaces the earlier one
+-- materialized: table
+-- parameters: $as_of_date
+with
+
+source as (
+    select * from accepted_population
+    where _partition_date <= $as_of_date
+),
+
+final as (
+    select
+        -- ids
+        community_id,
+        as_of_date as snapshot_date,
+        -- measures
+        registered_residents,
+        floating_residents,
+        registered_residents + floating_residents as actual_residents,
+        rental_households
+    from source
+    qualify row_number() over (
+        partition by community_id, as_of_date
+        order by _partition_date desc, _file_path desc, _line_number desc
+    ) = 1
+)
+
+select * from final
