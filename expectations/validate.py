@@ -247,7 +247,7 @@ def _duplicates(con, feed: str, typed: pl.DataFrame) -> pl.Series:
         f"select distinct b._row_hash from batch_hashes b semi join {table} a using (_row_hash)"
     ).pl()
     con.unregister("batch_hashes")
-    return repeat_in_batch | typed["_row_hash"].is_in(seen["_row_hash"])
+    return repeat_in_batch | typed["_row_hash"].is_in(seen["_row_hash"].implode())
 
 
 def _verdicts(unique: pl.DataFrame, outcomes: list[RuleOutcome]) -> pl.DataFrame:
