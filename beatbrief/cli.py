@@ -26,8 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--scale", choices=["county", "province"], default="county")
     sim.add_argument("--clean", action="store_true", help="inject no data faults")
     sim.add_argument("--fault-rate", type=float, default=0.002, help="share of rows with a fault")
-    sim.add_argument("--ping-days", type=int, default=None,
-                     help="days of patrol shifts and pings (default 28 county, 2 province)")
+    sim.add_argument(
+        "--ping-days",
+        type=int,
+        default=None,
+        help="days of patrol shifts and pings (default 28 county, 2 province)",
+    )
 
     run = sub.add_parser("run", help="run the daily DAG for one logical date through Airflow")
     run.add_argument("--home", default=None, help="data root (default: $BEATBRIEF_HOME or ./var)")

@@ -28,8 +28,14 @@ logging.getLogger("great_expectations").setLevel(logging.WARNING)
 DATASOURCE = "beatbrief"
 DOCS_SITE = "beatbrief"
 # columns GX needs besides the contract's; the raw record stays out of pandas to save memory
-CHECK_COLUMNS = ("_row_id", "_file_path", "_malformed", "_missing_required",
-                 "_missing_optional", "_parse_errors")
+CHECK_COLUMNS = (
+    "_row_id",
+    "_file_path",
+    "_malformed",
+    "_missing_required",
+    "_missing_optional",
+    "_parse_errors",
+)
 ACCEPTED_META = ("_file_path", "_line_number", "_partition_date", "_batch_id", "_row_hash")
 
 
@@ -166,7 +172,9 @@ def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
         ).fetchall()
         has_raw = warehouse.table_exists(con, raw_table)
         raw = (
-            con.sql(f"select * from {raw_table} order by _partition_date, _file_path, _line_number").pl()
+            con.sql(
+                f"select * from {raw_table} order by _partition_date, _file_path, _line_number"
+            ).pl()
             if has_raw
             else pl.DataFrame()
         )
@@ -281,8 +289,12 @@ def _verdicts(unique: pl.DataFrame, outcomes: list[RuleOutcome]) -> pl.DataFrame
     ]
     return pl.DataFrame(
         records,
-        schema={"_row_id": pl.UInt32, "rule": pl.String, "all_rules": pl.String,
-                "severity": pl.String},
+        schema={
+            "_row_id": pl.UInt32,
+            "rule": pl.String,
+            "all_rules": pl.String,
+            "severity": pl.String,
+        },
     )
 
 
@@ -315,8 +327,11 @@ def _file_counts(raw, accepted, quarantined, dupes) -> pl.DataFrame:
         .agg(pl.col("rule").first().alias("rejected_rule"))
     )
     out = files
-    for frame, name in ((accepted, "rows_accepted"), (quarantined, "rows_quarantined"),
-                        (dupes, "rows_duplicate")):
+    for frame, name in (
+        (accepted, "rows_accepted"),
+        (quarantined, "rows_quarantined"),
+        (dupes, "rows_duplicate"),
+    ):
         out = out.join(count(frame, name), on="_file_path", how="left")
     out = out.join(rejected, on="_file_path", how="left")
     return out.with_columns(

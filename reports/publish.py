@@ -46,9 +46,10 @@ def ensure_plotly_js(folder: Path) -> Path:
 
     script = get_plotlyjs().encode("utf-8")
     target = folder / PLOTLY_JS
-    if not target.exists() or hashlib.sha256(target.read_bytes()).digest() != hashlib.sha256(
-        script
-    ).digest():
+    if (
+        not target.exists()
+        or hashlib.sha256(target.read_bytes()).digest() != hashlib.sha256(script).digest()
+    ):
         atomic_write(target, script)
     return target
 
@@ -94,14 +95,21 @@ def read_briefing_data(con, as_of: date) -> dict[str, pl.DataFrame]:
     }
 
 
-def render_briefing(data: dict[str, pl.DataFrame], as_of: date, msg: Messages,
-                    generated_at: datetime, data_docs_href: str) -> str:
+def render_briefing(
+    data: dict[str, pl.DataFrame],
+    as_of: date,
+    msg: Messages,
+    generated_at: datetime,
+    data_docs_href: str,
+) -> str:
     """The briefing page as HTML text."""
     counts = data["counts"]
     by_category = counts.filter(pl.col("category") != "all")
     total = counts.filter(pl.col("category") == "all")
     quality = {row["feed"]: row for row in data["quality"].iter_rows(named=True)}
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]))
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"])
+    )
     return env.get_template("briefing.html.j2").render(
         language=msg.language,
         t=msg.page(),
@@ -112,8 +120,9 @@ def render_briefing(data: dict[str, pl.DataFrame], as_of: date, msg: Messages,
         total_prev_avg=float(total["previous_7d_daily_avg"].sum()) if total.height else 0.0,
         category_rows=[
             {**row, "label": msg.label("category", row["category"])}
-            for row in by_category.sort(["day_count", "category"], descending=[True, False])
-            .iter_rows(named=True)
+            for row in by_category.sort(
+                ["day_count", "category"], descending=[True, False]
+            ).iter_rows(named=True)
         ],
         figures={
             "categories": figure_html(figures.category_bars(by_category, msg), "fig-categories"),
@@ -134,8 +143,14 @@ def render_briefing(data: dict[str, pl.DataFrame], as_of: date, msg: Messages,
 
 def _quality_cells(row: dict | None) -> dict:
     """Quality table cells for one feed (dashes when the feed never arrived)."""
-    keys = ("files", "rows_read", "rows_accepted", "rows_quarantined", "rows_duplicate",
-            "latest_partition")
+    keys = (
+        "files",
+        "rows_read",
+        "rows_accepted",
+        "rows_quarantined",
+        "rows_duplicate",
+        "latest_partition",
+    )
     if row is None:
         return dict.fromkeys(keys, "—")
     return {k: ("—" if row[k] is None else row[k]) for k in keys}

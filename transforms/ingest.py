@@ -82,8 +82,19 @@ def ingest_feed(settings: Settings, feed: str, as_of: date) -> dict:
             try:
                 result = read_file(landed_file.path, schema)
             except FeedFileError as error:
-                manifest.append(_manifest_row(feed, landed_file, batch_id, None, None, 0,
-                                              "rejected", str(error), loaded_at))
+                manifest.append(
+                    _manifest_row(
+                        feed,
+                        landed_file,
+                        batch_id,
+                        None,
+                        None,
+                        0,
+                        "rejected",
+                        str(error),
+                        loaded_at,
+                    )
+                )
                 log.error("%s", error)
                 continue
             frames.append(
@@ -92,22 +103,35 @@ def ingest_feed(settings: Settings, feed: str, as_of: date) -> dict:
                     pl.lit(batch_id).alias("_batch_id"),
                 )
             )
-            manifest.append(_manifest_row(feed, landed_file, batch_id, result.file_format,
-                                          result.encoding, result.rows.height, "read", None,
-                                          loaded_at))
+            manifest.append(
+                _manifest_row(
+                    feed,
+                    landed_file,
+                    batch_id,
+                    result.file_format,
+                    result.encoding,
+                    result.rows.height,
+                    "read",
+                    None,
+                    loaded_at,
+                )
+            )
         rows = pl.concat(frames, how="vertical") if frames else None
         con.begin()
         if rows is not None and rows.height:
             warehouse.append_frame(con, warehouse.raw_table(feed), rows)
-        warehouse.append_frame(con, "load_manifest", pl.DataFrame(manifest, infer_schema_length=None))
+        warehouse.append_frame(
+            con, "load_manifest", pl.DataFrame(manifest, infer_schema_length=None)
+        )
         con.commit()
     total = 0 if rows is None else rows.height
     log.info("%s: read %d rows from %d new files (batch %s)", feed, total, len(new), batch_id)
     return {"feed": feed, "batch_id": batch_id, "files": len(new), "rows_read": total}
 
 
-def _manifest_row(feed, landed: LandedFile, batch_id, fmt, encoding, rows, status, error,
-                  loaded_at) -> dict:
+def _manifest_row(
+    feed, landed: LandedFile, batch_id, fmt, encoding, rows, status, error, loaded_at
+) -> dict:
     """A load_manifest row for a file just read."""
     return {
         "feed": feed,

@@ -2,8 +2,8 @@
 
 Every reader returns one row per record it found, all values as text exactly as written (only
 trimmed), plus bookkeeping columns. Readers never judge a record: they note what they saw
-(`_malformed`, `_missing_required`, `_missing_optional`) and Great Expectations decides. Nothing is dropped here, so the
-load manifest can account for every row.
+(`_malformed`, `_missing_required`, `_missing_optional`) and Great Expectations decides.
+Nothing is dropped here, so the load manifest can account for every row.
 """
 
 from __future__ import annotations
@@ -28,8 +28,14 @@ META_COLUMNS = {
     "_missing_optional": pl.String,
     "_extra_columns": pl.String,
 }
-SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".json": "jsonl",
-                  ".ndjson": "jsonl", ".parquet": "parquet"}
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+}
 # Encodings tried in order after a BOM check; GB18030 is a superset of GBK and GB2312.
 CSV_ENCODINGS = ("utf-8", "gb18030")
 
@@ -60,8 +66,9 @@ def detect_format(path: Path) -> str:
     """The file's format from its suffix; an unknown suffix is an error naming the file."""
     fmt = SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise FeedFileError(f"{path}: unknown file type {path.suffix!r} "
-                            f"(expected one of {sorted(SUFFIX_FORMATS)})")
+        raise FeedFileError(
+            f"{path}: unknown file type {path.suffix!r} (expected one of {sorted(SUFFIX_FORMATS)})"
+        )
     return fmt
 
 
@@ -140,7 +147,9 @@ def read_csv(path: Path, schema: FeedSchema) -> ReadResult:
         malformed = None
         if len(fields) != len(header):
             malformed = f"expected {len(header)} fields, found {len(fields)}"
-        row = {name: _clean(fields[i]) if i < len(fields) else None for name, i in positions.items()}
+        row = {
+            name: _clean(fields[i]) if i < len(fields) else None for name, i in positions.items()
+        }
         extras = {
             header[i]: fields[i] for i in range(len(header)) if i not in known and i < len(fields)
         }
@@ -199,8 +208,11 @@ def read_parquet(path: Path, schema: FeedSchema) -> ReadResult:
         pl.lit(None, dtype=pl.String).alias("_malformed"),
         pl.lit(missing_required, dtype=pl.String).alias("_missing_required"),
         pl.lit(missing_optional, dtype=pl.String).alias("_missing_optional"),
-        (frame.select(pl.struct(extra).struct.json_encode().alias("e"))["e"]
-         if extra else pl.lit(None, dtype=pl.String)).alias("_extra_columns"),
+        (
+            frame.select(pl.struct(extra).struct.json_encode().alias("e"))["e"]
+            if extra
+            else pl.lit(None, dtype=pl.String)
+        ).alias("_extra_columns"),
     )
     return ReadResult(rows.select(list(schema.names) + list(META_COLUMNS)), "parquet", None)
 

@@ -65,7 +65,9 @@ def load_model(path: Path) -> Model:
 @cache
 def discover_models(root: Path = MODELS_DIR) -> tuple[Model, ...]:
     """All models, in dependency order."""
-    models = {m.name: m for layer in LAYERS for m in map(load_model, sorted((root / layer).glob("*.sql")))}
+    models = {
+        m.name: m for layer in LAYERS for m in map(load_model, sorted((root / layer).glob("*.sql")))
+    }
     graph = {
         name: {other for other in models if other != name and re.search(rf"\b{other}\b", m.sql)}
         for name, m in models.items()
@@ -98,7 +100,10 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, params: dict) -> Non
         return
     if "as_of_date" not in bound:
         raise ValueError(f"{model.path}: an incremental model must filter on $as_of_date")
-    con.execute(f"delete from {model.name} where as_of_date = $as_of_date", {"as_of_date": bound["as_of_date"]})
+    con.execute(
+        f"delete from {model.name} where as_of_date = $as_of_date",
+        {"as_of_date": bound["as_of_date"]},
+    )
     con.execute(f"insert into {model.name} by name {model.sql}", bound)
 
 
@@ -120,8 +125,13 @@ def build_models(settings: Settings, as_of: date, models: tuple[Model, ...] | No
                     + (" where as_of_date = $d" if model.materialized == "incremental" else ""),
                     {"d": as_of} if model.materialized == "incremental" else {},
                 ).fetchall()[0][0]
-                built[model.name] = {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
-                log.info("built %s: %d rows in %.2f s", model.name, rows, built[model.name]["seconds"])
+                built[model.name] = {
+                    "rows": rows,
+                    "seconds": round(time.perf_counter() - started, 3),
+                }
+                log.info(
+                    "built %s: %d rows in %.2f s", model.name, rows, built[model.name]["seconds"]
+                )
         except Exception:
             con.rollback()
             raise

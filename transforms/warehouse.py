@@ -84,7 +84,10 @@ def ensure_feed_tables(con: duckdb.DuckDBPyConnection) -> None:
         typed_columns = [(c.name, DUCKDB_TYPES[c.type]) for c in schema.columns] + list(
             ACCEPTED_META
         )
-        for table, columns in ((raw_table(feed), raw_columns), (accepted_table(feed), typed_columns)):
+        for table, columns in (
+            (raw_table(feed), raw_columns),
+            (accepted_table(feed), typed_columns),
+        ):
             # identifiers come from the fixed feed list and contract names, never from input
             body = ", ".join(f'"{name}" {kind}' for name, kind in columns)
             con.execute(f"create table if not exists {table} ({body})")

@@ -25,7 +25,8 @@ def manifest(settings: Settings) -> list[tuple]:
     with warehouse.connect(settings) as con:
         return con.execute(
             "select file_path, status, rows_read, rows_accepted, rows_quarantined, "
-            "rows_duplicate from load_manifest order by file_path").fetchall()
+            "rows_duplicate from load_manifest order by file_path"
+        ).fetchall()
 
 
 @pytest.fixture
@@ -34,18 +35,33 @@ def settings(tmp_path) -> Settings:
 
 
 def test_rows_read_equal_accepted_plus_quarantined_plus_duplicates(settings):
-    land(settings, "population", "2026-11-01", "a.csv", "\r\n".join([
-        HEADER,
-        "C1,2026-11-01,１２３,4,5",      # full-width digits: accepted
-        "C2,2026-11-01,-5,4,5",          # negative count: quarantined
-        "C2,2026-11-01,-5,4,5",          # exact duplicate: collapsed
-        "C3,2026-11-01,abc,4,5",         # not a number: quarantined
-        "C4,2026-11-01,7,8",             # missing a field: quarantined
-        ",2026-11-01,7,8,9",             # missing key: quarantined
-    ]) + "\r\n", encoding="gb18030")
-    land(settings, "population", "2026-11-02", "b.jsonl",
-         '{"community_id": "C1", "as_of_date": "2026-11-02", "registered_residents": 1, '
-         '"floating_residents": 2}\n')
+    land(
+        settings,
+        "population",
+        "2026-11-01",
+        "a.csv",
+        "\r\n".join(
+            [
+                HEADER,
+                "C1,2026-11-01,１２３,4,5",  # full-width digits: accepted
+                "C2,2026-11-01,-5,4,5",  # negative count: quarantined
+                "C2,2026-11-01,-5,4,5",  # exact duplicate: collapsed
+                "C3,2026-11-01,abc,4,5",  # not a number: quarantined
+                "C4,2026-11-01,7,8",  # missing a field: quarantined
+                ",2026-11-01,7,8,9",  # missing key: quarantined
+            ]
+        )
+        + "\r\n",
+        encoding="gb18030",
+    )
+    land(
+        settings,
+        "population",
+        "2026-11-02",
+        "b.jsonl",
+        '{"community_id": "C1", "as_of_date": "2026-11-02", "registered_residents": 1, '
+        '"floating_residents": 2}\n',
+    )
     assert ingest_feed(settings, "population", AS_OF)["rows_read"] == 7
     summary = validate_feed(settings, "population", AS_OF)
     assert (summary["accepted"], summary["quarantined"], summary["duplicate"]) == (2, 4, 1)
@@ -78,16 +94,23 @@ def test_a_second_run_loads_nothing_again(settings):
 
 def test_missing_required_column_rejects_the_file_and_names_it(settings):
     land(settings, "population", "2026-11-01", "good.csv", f"{HEADER}\nC1,2026-11-01,1,2,3\n")
-    land(settings, "population", "2026-11-02", "broken.csv",
-         "community_id,as_of_date,floating_residents\nC1,2026-11-02,2\nC2,2026-11-02,3\n")
+    land(
+        settings,
+        "population",
+        "2026-11-02",
+        "broken.csv",
+        "community_id,as_of_date,floating_residents\nC1,2026-11-02,2\nC2,2026-11-02,3\n",
+    )
     ingest_feed(settings, "population", AS_OF)
     with pytest.raises(FeedValidationError) as failure:
         validate_feed(settings, "population", AS_OF)
     message = str(failure.value)
     assert "broken.csv" in message and "registered_residents" in message
     assert "_missing_required" in message
-    statuses = {path.rsplit("/", 1)[1]: (status, read, quarantined)
-                for path, status, read, _, quarantined, _ in manifest(settings)}
+    statuses = {
+        path.rsplit("/", 1)[1]: (status, read, quarantined)
+        for path, status, read, _, quarantined, _ in manifest(settings)
+    }
     assert statuses == {"good.csv": ("validated", 1, 0), "broken.csv": ("rejected", 2, 2)}
 
 

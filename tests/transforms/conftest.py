@@ -52,21 +52,46 @@ def tiny(tmp_path) -> TinyWarehouse:
 
 
 STATIONS = [
-    {"station_id": "S1", "station_name": "城关派出所", "station_type": "urban", "officer_count": 25,
-     "bureau_id": "B1", "bureau_name": "示范县公安局", "bureau_type": "county",
-     "bureau_officer_count": 100, "lon": 125.30, "lat": 43.90},
-    {"station_id": "S2", "station_name": "河东派出所", "station_type": "town", "officer_count": 9,
-     "bureau_id": "B1", "bureau_name": "示范县公安局", "bureau_type": "county",
-     "bureau_officer_count": 100, "lon": 125.35, "lat": 43.92},
+    {
+        "station_id": "S1",
+        "station_name": "城关派出所",
+        "station_type": "urban",
+        "officer_count": 25,
+        "bureau_id": "B1",
+        "bureau_name": "示范县公安局",
+        "bureau_type": "county",
+        "bureau_officer_count": 100,
+        "lon": 125.30,
+        "lat": 43.90,
+    },
+    {
+        "station_id": "S2",
+        "station_name": "河东派出所",
+        "station_type": "town",
+        "officer_count": 9,
+        "bureau_id": "B1",
+        "bureau_name": "示范县公安局",
+        "bureau_type": "county",
+        "bureau_officer_count": 100,
+        "lon": 125.35,
+        "lat": 43.92,
+    },
 ]
 
 
 def case(case_id: str, reported_at: str, **fields) -> dict:
     """A minimal accepted case record; anything else can be passed as a keyword."""
     row = {
-        "case_id": case_id, "station_id": "S1", "kind": "criminal", "category": "theft",
-        "place_type": "street", "reported_at": reported_at, "updated_at": reported_at,
-        "status": "accepted", "lon": 125.30, "lat": 43.90,
+        "case_id": case_id,
+        "station_id": "S1",
+        "kind": "criminal",
+        "category": "theft",
+        "place_type": "street",
+        "reported_at": reported_at,
+        "updated_at": reported_at,
+        "status": "accepted",
+        "lon": 125.30,
+        "lat": 43.90,
     }
     row.update(fields)
     return row

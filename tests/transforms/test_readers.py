@@ -42,7 +42,10 @@ def test_reordered_extra_and_chinese_headers_map_by_name(tmp_path):
     text = "户籍人口,社区/村编码,note,floating_residents,as_of_date\n10,C1,hello,2,2026-11-01\n"
     rows = read_file(write(tmp_path, "p.csv", text), POPULATION).rows
     assert rows.select("community_id", "registered_residents", "floating_residents").row(0) == (
-        "C1", "10", "2")
+        "C1",
+        "10",
+        "2",
+    )
     assert json.loads(rows["_extra_columns"][0]) == {"note": "hello"}
     assert rows["_missing_optional"][0] == "rental_households"
     assert rows["_missing_required"][0] is None
@@ -74,8 +77,18 @@ def test_unterminated_quote_is_kept_as_malformed(tmp_path):
 
 
 def test_jsonl_keeps_bad_lines(tmp_path):
-    lines = [json.dumps({"community_id": "C1", "as_of_date": "2026-11-01",
-                         "registered_residents": 5, "floating_residents": 1}), "{not json", "[1]"]
+    lines = [
+        json.dumps(
+            {
+                "community_id": "C1",
+                "as_of_date": "2026-11-01",
+                "registered_residents": 5,
+                "floating_residents": 1,
+            }
+        ),
+        "{not json",
+        "[1]",
+    ]
     rows = read_file(write(tmp_path, "p.jsonl", "\n".join(lines)), POPULATION).rows
     assert rows.height == 3
     assert rows["registered_residents"][0] == "5"
@@ -85,11 +98,20 @@ def test_jsonl_keeps_bad_lines(tmp_path):
 
 def test_parquet_values_become_text(tmp_path):
     path = tmp_path / "p.parquet"
-    pl.DataFrame({"community_id": ["C1"], "as_of_date": [date(2026, 11, 1)],
-                  "registered_residents": [7], "floating_residents": [1]}).write_parquet(path)
+    pl.DataFrame(
+        {
+            "community_id": ["C1"],
+            "as_of_date": [date(2026, 11, 1)],
+            "registered_residents": [7],
+            "floating_residents": [1],
+        }
+    ).write_parquet(path)
     rows = read_file(path, POPULATION).rows
     assert rows.select("community_id", "as_of_date", "registered_residents").row(0) == (
-        "C1", "2026-11-01", "7")
+        "C1",
+        "2026-11-01",
+        "7",
+    )
 
 
 def test_unknown_suffix_and_broken_parquet_name_the_file(tmp_path):

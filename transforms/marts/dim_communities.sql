@@ -8,7 +8,10 @@ communities as (
 ),
 
 stations as (
-    select station_id, bureau_id from stg_stations
+    select
+        station_id,
+        bureau_id
+    from stg_stations
 ),
 
 final as (

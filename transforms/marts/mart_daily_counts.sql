@@ -10,20 +10,35 @@ params as (
 ),
 
 cases as (
-    select stg_cases.station_id, stg_cases.category, stg_cases.reported_date
+    select
+        stg_cases.station_id,
+        stg_cases.category,
+        stg_cases.reported_date
     from stg_cases
     cross join params
     where stg_cases.reported_date between params.as_of_date - 7 and params.as_of_date
 ),
 
 stations as (
-    select station_id, bureau_id from stg_stations
+    select
+        station_id,
+        bureau_id
+    from stg_stations
 ),
 
 scoped as (
-    select 'station' as scope, station_id as scope_id, category, reported_date from cases
+    select
+        'station' as scope,
+        station_id as scope_id,
+        category,
+        reported_date
+    from cases
     union all
-    select 'bureau' as scope, stations.bureau_id as scope_id, cases.category, cases.reported_date
+    select
+        'bureau' as scope,
+        stations.bureau_id as scope_id,
+        cases.category,
+        cases.reported_date
     from cases
     inner join stations on cases.station_id = stations.station_id
 ),
@@ -31,7 +46,12 @@ scoped as (
 with_total as (
     select * from scoped
     union all
-    select scope, scope_id, 'all' as category, reported_date from scoped
+    select
+        scope,
+        scope_id,
+        'all' as category,
+        reported_date
+    from scoped
 ),
 
 counts as (

@@ -19,7 +19,10 @@ params as (
 ),
 
 stations as (
-    select station_id, bureau_id from stg_stations
+    select
+        station_id,
+        bureau_id
+    from stg_stations
 ),
 
 cases as (
@@ -34,7 +37,8 @@ cases as (
     from stg_cases
     inner join stations on stg_cases.station_id = stations.station_id
     cross join params
-    where stg_cases.reported_date
+    where
+        stg_cases.reported_date
         between params.as_of_date - params.window_days + 1 and params.as_of_date
 ),
 
@@ -78,9 +82,19 @@ weights as (
 ),
 
 scoped as (
-    select 'station' as scope, station_id as scope_id, hour_start, weight from weights
+    select
+        'station' as scope,
+        station_id as scope_id,
+        hour_start,
+        weight
+    from weights
     union all
-    select 'bureau' as scope, bureau_id as scope_id, hour_start, weight from weights
+    select
+        'bureau' as scope,
+        bureau_id as scope_id,
+        hour_start,
+        weight
+    from weights
 ),
 
 summed as (
@@ -96,13 +110,23 @@ summed as (
 ),
 
 scopes as (
-    select distinct 'station' as scope, station_id as scope_id from stations
+    select distinct
+        'station' as scope,
+        station_id as scope_id
+    from stations
     union all
-    select distinct 'bureau' as scope, bureau_id as scope_id from stations
+    select distinct
+        'bureau' as scope,
+        bureau_id as scope_id
+    from stations
 ),
 
 cells as (
-    select scopes.scope, scopes.scope_id, weekdays.weekday, hours.hour
+    select
+        scopes.scope,
+        scopes.scope_id,
+        weekdays.weekday,
+        hours.hour
     from scopes
     cross join range(1, 8) as weekdays (weekday)
     cross join range(0, 24) as hours (hour)
@@ -119,10 +143,11 @@ final as (
     from cells
     cross join params
     left join summed
-        on cells.scope = summed.scope
-        and cells.scope_id = summed.scope_id
-        and cells.weekday = summed.weekday
-        and cells.hour = summed.hour
+        on
+            cells.scope = summed.scope
+            and cells.scope_id = summed.scope_id
+            and cells.weekday = summed.weekday
+            and cells.hour = summed.hour
 )
 
 select * from final

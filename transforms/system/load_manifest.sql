@@ -25,4 +25,5 @@ create table if not exists load_manifest (
     loaded_at timestamp not null,
     validated_at timestamp,
     primary key (file_path, file_sha256)
-);
+)
+;

@@ -12,4 +12,5 @@ create table if not exists quarantine (
     raw_record varchar,
     batch_id varchar not null,
     quarantined_at timestamp not null
-);
+)
+;
