@@ -34,6 +34,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(raw)
+        os.chmod(temp, 0o644)  # pages are read from shares by other users
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -76,7 +76,9 @@ def discover_models(root: Path = MODELS_DIR) -> tuple[Model, ...]:
         for dep in deps:
             if LAYERS.index(models[dep].layer) > LAYERS.index(models[name].layer):
                 raise ValueError(f"{name} ({models[name].layer}) reads the later layer's {dep}")
-    return tuple(models[n] for n in TopologicalSorter(graph).static_order())
+    order = {name: i for i, name in enumerate(TopologicalSorter(graph).static_order())}
+    # layer by layer (staging, then intermediate, then marts), dependencies first within each
+    return tuple(sorted(models.values(), key=lambda m: (LAYERS.index(m.layer), order[m.name])))
 
 
 def model_parameters(settings: Settings, as_of: date) -> dict:
@@ -86,6 +88,11 @@ def model_parameters(settings: Settings, as_of: date) -> dict:
         "window_days": settings.hotspot_window_days,
         "aoristic_max_hours": settings.aoristic_max_window_hours,
         "cell_m": settings.grid_cell_m,
+        "hotspot_fdr": settings.hotspot_fdr,
+        "baseline_weeks": settings.baseline_weeks,
+        "top_periods": settings.top_time_periods,
+        "block_hours": settings.time_block_hours,
+        "significance_z": settings.trend_significance_z,
     }
 
 
