@@ -37,6 +37,15 @@ class Settings:
     grid_cell_m: float = 250.0
     hotspot_window_days: int = 28
     aoristic_max_window_hours: int = 72
+    # hotspots: Benjamini-Hochberg FDR correction of the Gi* p-values (see docs/metrics.md)
+    hotspot_fdr: bool = False
+    # road segments and places: weeks of history before the window that give the expected count
+    baseline_weeks: int = 52
+    # top time periods (时段): how many per station, and the length of a period in hours
+    top_time_periods: int = 5
+    time_block_hours: int = 3
+    # CompStat trends: |poisson_z| at or above this is flagged is_significant
+    trend_significance_z: float = 2.0
     # patrols
     ping_max_gap_s: int = 120
     ping_max_speed_kmh: float = 150.0

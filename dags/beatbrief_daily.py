@@ -19,7 +19,7 @@ All work lives in `transforms/`, `expectations/` and `reports/`; this file only 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task, task_group
+from airflow.sdk import Asset, CronDataIntervalTimetable, TaskGroup, dag, task
 
 from beatbrief.feeds import FEED_NAMES
 
@@ -45,18 +45,28 @@ def beatbrief_daily():
     @task
     def ingest(feed: str, **context) -> dict:
         """Load the feed's new landed files into its raw table."""
-        from beatbrief.config import Settings, as_of_date
-        from transforms.ingest import ingest_feed
+        from airflow.sdk.exceptions import AirflowFailException
 
-        return ingest_feed(Settings.from_env(), feed, as_of_date(context["logical_date"]))
+        from beatbrief.config import Settings, as_of_date
+        from transforms.ingest import LandingError, ingest_feed
+
+        try:
+            return ingest_feed(Settings.from_env(), feed, as_of_date(context["logical_date"]))
+        except LandingError as error:  # a broken landing folder does not mend on retry
+            raise AirflowFailException(str(error)) from error
 
     @task
     def validate(feed: str, loaded: dict, **context) -> dict:
         """Check the feed's new batch with its GX suite; quarantine failing rows."""
-        from beatbrief.config import Settings, as_of_date
-        from expectations.validate import validate_feed
+        from airflow.sdk.exceptions import AirflowFailException
 
-        return validate_feed(Settings.from_env(), feed, as_of_date(context["logical_date"]))
+        from beatbrief.config import Settings, as_of_date
+        from expectations.validate import FeedValidationError, validate_feed
+
+        try:
+            return validate_feed(Settings.from_env(), feed, as_of_date(context["logical_date"]))
+        except FeedValidationError as error:  # bad data does not mend on retry
+            raise AirflowFailException(str(error)) from error
 
     @task
     def transform(**context) -> dict:
@@ -75,15 +85,10 @@ def beatbrief_daily():
         return str(publish_briefing(Settings.from_env(), as_of_date(context["logical_date"])))
 
     previous = None
-    for feed in FEED_NAMES:
-
-        @task_group(group_id=feed)
-        def load(feed: str = feed):
-            return validate.override(task_id="validate")(
-                feed, ingest.override(task_id="ingest")(feed)
-            )
-
-        group = load()
+    for feed in FEED_NAMES:  # reference first, so later feeds are checked against it
+        with TaskGroup(group_id=feed) as group:
+            loaded = ingest.override(task_id="ingest")(feed)
+            validate.override(task_id="validate")(feed, loaded)
         if previous is not None:
             previous >> group
         previous = group
@@ -91,6 +96,5 @@ def beatbrief_daily():
     built = transform()
     previous >> built
     publish(built)
-
 
 beatbrief_daily()

@@ -70,6 +70,7 @@ def open_connection(path: Path | str, settings: Settings) -> duckdb.DuckDBPyConn
             "memory_limit": settings.duckdb_memory_limit,
         },
     )
+    con.execute("set enable_progress_bar = false")
     for ddl in [*sorted(SYSTEM_SQL_DIR.glob("*.sql")), *sorted(MACROS_DIR.glob("*.sql"))]:
         con.execute(ddl.read_text(encoding="utf-8"))
     ensure_feed_tables(con)

@@ -1,0 +1,460 @@
+"""Run beatbrief's DAGs through Airflow: environment, in-process daily runs and a local UI.
+
+Airflow reads its configuration from the environment once, when it is first imported, so
+everything here sets ``os.environ`` first and imports airflow lazily inside functions.
+
+``python -m beatbrief.airflow_runner serve --home DIR --port N`` (used by ``make airflow``)
+starts api-server, scheduler, dag-processor and triggerer bound to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from importlib.metadata import version
+from pathlib import Path
+from typing import IO
+
+from beatbrief.config import REPO_ROOT, TIMEZONE, Settings
+
+DAG_ID = "beatbrief_daily"
+DEFAULT_PORT = 8080
+HOST = "127.0.0.1"
+UI_USER = "admin"
+SIMPLE_AUTH_MANAGER = (
+    "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+)
+# Airflow internals that log at INFO on every run; their warnings and errors still show.
+QUIET_NAMESPACES = (
+    "airflow.api_fastapi.execution_api=WARNING",
+    "airflow.dag_processing=WARNING",
+    "airflow.serialization=WARNING",
+    "airflow.utils.db=WARNING",
+    "alembic=WARNING",
+)
+# For in-process CLI runs also hide the task runner's bookkeeping (::group::, "Pushing
+# xcom ..." with the whole TI repr); task errors and the tasks' own loggers still show. Not
+# used for `serve`, where the same setting would thin out the task logs shown in the UI.
+RUN_QUIET_NAMESPACES = (
+    *QUIET_NAMESPACES,
+    "airflow.models=WARNING",
+    "task=WARNING",
+    "py.warnings=ERROR",
+)
+MIGRATED_MARKER = ".beatbrief-migrated"
+COMPONENTS: dict[str, list[str]] = {
+    # The log servers of scheduler and triggerer would bind every interface (host ""), and
+    # the api-server reads task logs from the shared local log folder anyway.
+    "api-server": ["api-server", "--host", HOST, "--workers", "1"],
+    "scheduler": ["scheduler", "--skip-serve-logs"],
+    "dag-processor": ["dag-processor"],
+    "triggerer": ["triggerer", "--skip-serve-logs"],
+}
+
+
+# environment -----------------------------------------------------------------------------------
+def airflow_env(
+    settings: Settings,
+    *,
+    dags_folder: Path | None = None,
+    port: int = DEFAULT_PORT,
+    quiet_tasks: bool = False,
+) -> dict[str, str]:
+    """Environment that points Airflow at HOME/airflow, the repo's dags/ and 127.0.0.1:port.
+
+    ``dags_folder`` replaces the repo's dags/ (tests only); ``quiet_tasks`` is for in-process runs.
+    """
+    quiet = RUN_QUIET_NAMESPACES if quiet_tasks else QUIET_NAMESPACES
+    home = settings.airflow_home.resolve()
+    base_url = f"http://{HOST}:{port}"
+    return {
+        "BEATBRIEF_HOME": str(settings.home.resolve()),
+        "AIRFLOW_HOME": str(home),
+        # An AIRFLOW_CONFIG inherited from the shell would point at someone else's airflow.cfg.
+        "AIRFLOW_CONFIG": str(home / "airflow.cfg"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str((dags_folder or REPO_ROOT / "dags").resolve()),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        # The only local executor in Airflow 3; it forks `parallelism` workers up front, and
+        # SQLite takes one writer at a time anyway (the DAG itself runs one task at a time).
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{UI_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(_passwords_file(home)),
+        "AIRFLOW__API__HOST": HOST,
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": base_url,
+        "AIRFLOW__API__WORKERS": "1",
+        # Workers reach the Execution API here; the default guesses localhost:8080.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": HOST,
+        "AIRFLOW__LOGGING__NAMESPACE_LEVELS": " ".join(quiet),
+        # Every UI poll would otherwise print an access-log line.
+        "AIRFLOW__LOGGING__UVICORN_LOGGING_LEVEL": "WARNING",
+    }
+
+
+def _passwords_file(airflow_home: Path) -> Path:
+    """Where the simple auth manager keeps the generated UI passwords."""
+    return airflow_home / "simple_auth_manager_passwords.json.generated"
+
+
+def _check_not_configured_elsewhere(env: dict[str, str]) -> None:
+    """Fail loudly if airflow was already imported in this process with another home."""
+    if "airflow.configuration" not in sys.modules:
+        return
+    from airflow.configuration import conf
+
+    loaded = {
+        "AIRFLOW_HOME": os.path.realpath(sys.modules["airflow.configuration"].AIRFLOW_HOME),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": conf.get("database", "sql_alchemy_conn"),
+        "AIRFLOW__CORE__DAGS_FOLDER": os.path.realpath(conf.get("core", "dags_folder")),
+    }
+    wanted = {
+        "AIRFLOW_HOME": os.path.realpath(env["AIRFLOW_HOME"]),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"],
+        "AIRFLOW__CORE__DAGS_FOLDER": os.path.realpath(env["AIRFLOW__CORE__DAGS_FOLDER"]),
+    }
+    if loaded != wanted:
+        raise RuntimeError(
+            f"airflow was already imported in this process with {loaded}, but beatbrief needs "
+            f"{wanted}; Airflow reads its configuration once, so use a fresh process."
+        )
+
+
+def prepare_airflow(
+    settings: Settings,
+    *,
+    dags_folder: Path | None = None,
+    port: int = DEFAULT_PORT,
+    quiet_tasks: bool = False,
+) -> Path:
+    """Apply airflow_env to os.environ, then migrate the metadata DB once; return AIRFLOW_HOME."""
+    env = airflow_env(settings, dags_folder=dags_folder, port=port, quiet_tasks=quiet_tasks)
+    _check_not_configured_elsewhere(env)
+    os.environ.update(env)
+    home = Path(env["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    # One lock per home: `make airflow` and `beatbrief run` may start at the same moment.
+    with _locked(home / ".beatbrief-migrate.lock"):
+        if not is_migrated(home):
+            _migrate(home)
+    return home
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on path."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _db_stamp(home: Path) -> str | None:
+    """Installed Airflow version and the DB's alembic revision, or None if not migrated."""
+    db = home / "airflow.db"
+    if not db.exists():
+        return None
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return (
+        f"apache-airflow-core {version('apache-airflow-core')} revision {row[0]}" if row else None
+    )
+
+
+def is_migrated(airflow_home: Path) -> bool:
+    """Whether the DB was migrated by this Airflow version (cheap: no airflow import)."""
+    marker = airflow_home / MIGRATED_MARKER
+    if not (marker.exists() and (airflow_home / "airflow.cfg").exists()):
+        return False
+    stamp = _db_stamp(airflow_home)
+    return stamp is not None and marker.read_text(encoding="utf-8").strip() == stamp
+
+
+def _migrate(home: Path) -> None:
+    """Create or upgrade the metadata DB and write airflow.cfg; mark the home as migrated."""
+    from airflow.configuration import write_default_airflow_configuration_if_needed
+    from airflow.utils import db
+
+    # alembic logs through stdlib logging, which the namespace levels do not reach.
+    for name in ("alembic", "airflow.utils.db"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    db.initdb()  # what `airflow db migrate` does: create or upgrade, then default rows
+    # airflow.cfg holds the generated JWT secret and Fernet key. Only the CLI writes it, and
+    # four components starting at once would each invent a different secret: the api-server
+    # would then reject the scheduler's task tokens.
+    write_default_airflow_configuration_if_needed()
+    stamp = _db_stamp(home)
+    if stamp is None:
+        raise RuntimeError(f"airflow DB in {home} has no alembic revision after migration")
+    (home / MIGRATED_MARKER).write_text(stamp + "\n", encoding="utf-8")
+
+
+# daily run -------------------------------------------------------------------------------------
+def logical_date_for(as_of: date):
+    """The logical date that briefs on as_of: 06:00 Beijing time that day."""
+    import pendulum
+
+    return pendulum.datetime(as_of.year, as_of.month, as_of.day, 6, tz=TIMEZONE)
+
+
+class _OncePerWait(logging.Filter):
+    """Let dag.test's "No tasks to run" through once per wait instead of once a second."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith("No tasks to run"):
+            return True
+        seen, self._last = message == self._last, message
+        return not seen
+
+
+def _quiet_retry_waits() -> None:
+    """Install _OncePerWait on dag.test's logger, once per process."""
+    logger = logging.getLogger("airflow.sdk.definitions.dag")
+    if not any(isinstance(f, _OncePerWait) for f in logger.filters):
+        logger.addFilter(_OncePerWait())
+
+
+def run_daily(settings: Settings, as_of: date, *, dags_folder: Path | None = None) -> int:
+    """Run beatbrief_daily for as_of through Airflow's dag.test in this process; 0 on success."""
+    prepare_airflow(settings, dags_folder=dags_folder, quiet_tasks=True)
+    # Tasks run in this process, and GX logs ~200 INFO lines per context through stdlib
+    # logging, whose root Airflow sets to INFO.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # While a task waits out its retry_delay (1 min in beatbrief_daily), dag.test polls
+    # every second and logs the full set of waiting task instances each time.
+    _quiet_retry_waits()
+    from airflow.dag_processing.dagbag import DagBag
+
+    folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
+    bag = DagBag(dag_folder=folder)
+    for path, error in bag.import_errors.items():
+        print(f"import error in {path}:\n{error}", file=sys.stderr)
+    dag = bag.dags.get(DAG_ID)
+    if dag is None:
+        print(f"{DAG_ID} not found in {folder}", file=sys.stderr)
+        return 1
+    # dag.test replaces an earlier run with the same logical date, so re-runs just work.
+    run = dag.test(logical_date=logical_date_for(as_of))
+    if run.state != "success":
+        print(f"{DAG_ID} for {as_of} ended {run.state} (run {run.run_id}):", file=sys.stderr)
+        for task_id, state in task_states(run.run_id).items():
+            if state not in {"success", "skipped"}:
+                print(f"  {task_id}: {state}", file=sys.stderr)
+        return 1
+    print(briefing_path(settings, as_of, run.run_id))
+    return 0
+
+
+def task_states(run_id: str) -> dict[str, str]:
+    """Task id -> state of every task instance of one beatbrief_daily run."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    query = select(TaskInstance.task_id, TaskInstance.state).where(
+        TaskInstance.dag_id == DAG_ID, TaskInstance.run_id == run_id
+    )
+    with create_session() as session:
+        return {task_id: str(state or "none") for task_id, state in session.execute(query)}
+
+
+def briefing_path(settings: Settings, as_of: date, run_id: str) -> Path:
+    """The publish task's returned path, or where publish writes by convention."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    query = XComModel.get_many(
+        run_id=run_id, dag_ids=DAG_ID, task_ids="publish", key="return_value", limit=1
+    )
+    with create_session() as session:
+        row = session.scalars(query).first()
+        value = XComModel.deserialize_value(row) if row is not None else None
+    return Path(value) if isinstance(value, str) else settings.briefing_dir(as_of) / "index.html"
+
+
+# local UI --------------------------------------------------------------------------------------
+def ui_login(settings: Settings) -> tuple[str, str]:
+    """The UI's user and password, generating the password on first use."""
+    path = _passwords_file(settings.airflow_home.resolve())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.with_name(path.name + ".lock")):
+        passwords = json.loads(path.read_text(encoding="utf-8") or "{}") if path.exists() else {}
+        if UI_USER not in passwords:
+            passwords[UI_USER] = secrets.token_urlsafe(12)
+            # The simple auth manager keeps passwords in plain text: owner-only file.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(passwords, handle)
+    return UI_USER, passwords[UI_USER]
+
+
+def _port_free(port: int) -> bool:
+    """Whether 127.0.0.1:port can be bound."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As uvicorn does: connections of a server just stopped linger in TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _pump(name: str, stream: IO[bytes]) -> None:
+    """Copy a component's output to ours, each line prefixed with the component."""
+    for raw in stream:
+        sys.stdout.write(f"{name:13} | {raw.decode('utf-8', 'replace').rstrip()}\n")
+        sys.stdout.flush()
+
+
+def _healthy(port: int) -> bool:
+    """Whether the api-server answers its health endpoint."""
+    url = f"http://{HOST}:{port}/api/v2/monitor/health"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def _wait(procs: list[subprocess.Popen[bytes]], seconds: float) -> list[subprocess.Popen[bytes]]:
+    """Wait up to seconds for procs to exit; return those still running."""
+    deadline = time.monotonic() + seconds
+    running = [proc for proc in procs if proc.poll() is None]
+    while running and time.monotonic() < deadline:
+        time.sleep(0.1)
+        running = [proc for proc in running if proc.poll() is None]
+    return running
+
+
+def _stop(procs: dict[str, subprocess.Popen[bytes]], grace_s: float = 20.0) -> None:
+    """Stop the components as Ctrl-C does, then harder; reap whatever they started."""
+    import psutil  # an Airflow dependency
+
+    # A second signal (uv forwards the one it got; Ctrl-C reaches the whole group) must not
+    # cut the shutdown short and orphan a component.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
+    family = psutil.Process().children(recursive=True)
+    # After Ctrl-C the components got SIGINT from the terminal already, and a second one makes
+    # the triggerer and uvicorn abort instead of shutting down cleanly: give them a moment.
+    running = _wait(list(procs.values()), 3.0)
+    # Then SIGINT, as Ctrl-C: the scheduler's LocalExecutor workers ignore it and the scheduler
+    # shuts them down in order (a SIGTERM to everyone left the scheduler and a worker hanging).
+    for signum, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, 10.0)):
+        for proc in running:
+            proc.send_signal(signum)
+        running = _wait(running, wait_s)
+    _, survivors = psutil.wait_procs(family, timeout=0.5)
+    for proc in survivors:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(survivors, timeout=5)
+    for proc in procs.values():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=1)
+
+
+def _start() -> dict[str, subprocess.Popen[bytes]]:
+    """Start every Airflow component with its output prefixed onto ours."""
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    for name, args in COMPONENTS.items():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "airflow", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        procs[name] = proc
+        threading.Thread(target=_pump, args=(name, proc.stdout), daemon=True).start()
+    return procs
+
+
+def _supervise(procs: dict[str, subprocess.Popen[bytes]], port: int, stop: threading.Event) -> int:
+    """Wait until stop is set (0) or a component dies (1); announce when the UI answers."""
+    announced = False
+    while not stop.wait(1.0):
+        dead = [(name, p.returncode) for name, p in procs.items() if p.poll() is not None]
+        # Ctrl-C reaches the components too, and one may exit before our own handler runs.
+        if dead and not stop.wait(1.0):
+            print(f"{dead[0][0]} exited with {dead[0][1]}; stopping the others", file=sys.stderr)
+            return 1
+        if not announced and not stop.is_set() and _healthy(port):
+            print(f"Airflow is up: http://{HOST}:{port}", flush=True)
+            announced = True
+    return 0
+
+
+def serve(settings: Settings, port: int) -> int:
+    """Run Airflow's four components on 127.0.0.1:port with the project's DAGs until stopped."""
+    if not _port_free(port):
+        print(
+            f"port {port} on {HOST} is in use; pick another with AIRFLOW_PORT=...", file=sys.stderr
+        )
+        return 1
+    home = prepare_airflow(settings, port=port)
+    user, password = ui_login(settings)
+    print(f"Airflow home {home}, DAGs from {os.environ['AIRFLOW__CORE__DAGS_FOLDER']}")
+    print(f"Airflow UI on http://{HOST}:{port}  log in as {user} / {password}")
+    print(f"  (password kept in {_passwords_file(home)})")
+    print(f"New DAGs start paused: unpause {DAG_ID} or trigger it in the UI. Ctrl-C stops.")
+    sys.stdout.flush()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stop.set())
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        procs = _start()
+        return _supervise(procs, port, stop)
+    finally:
+        _stop(procs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m beatbrief.airflow_runner serve --home DIR --port N``."""
+    parser = argparse.ArgumentParser(prog="python -m beatbrief.airflow_runner")
+    sub = parser.add_subparsers(dest="command", required=True)
+    srv = sub.add_parser(
+        "serve", help="Airflow UI and scheduler on 127.0.0.1 with beatbrief's DAGs"
+    )
+    srv.add_argument("--home", default=None, help="data root (default: $BEATBRIEF_HOME or ./var)")
+    srv.add_argument("--port", type=int, default=DEFAULT_PORT)
+    args = parser.parse_args(argv)
+    return serve(Settings.from_env(args.home), args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Shared pytest fixtures for the whole suite; each concern has its own section below."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from beatbrief.airflow_runner import airflow_env, prepare_airflow
+from beatbrief.config import Settings
+
+# ==== Airflow ====================================================================================
+# Airflow reads its configuration from the environment once, when it is first imported. pytest
+# imports this file before any test module, so the whole session (and every subprocess it
+# starts) sees Airflow under a throwaway BEATBRIEF_HOME, never ./var or ~/airflow.
+# An in-process test that runs the DAG must use `beatbrief_home` as its data root: Airflow
+# cannot be pointed at a second home later in the same process (use a subprocess for that).
+
+AIRFLOW_TEST_HOME = Path(tempfile.mkdtemp(prefix="beatbrief-test-home-"))
+os.environ.update(airflow_env(Settings(home=AIRFLOW_TEST_HOME)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Silence a warning Airflow 3.3's own imports raise (fastapi's test client, via starlette)."""
+    config.addinivalue_line("filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's throwaway home."""
+    shutil.rmtree(AIRFLOW_TEST_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def beatbrief_home() -> Path:
+    """The session's BEATBRIEF_HOME, the one Airflow in this process is configured for."""
+    return AIRFLOW_TEST_HOME
+
+
+@pytest.fixture(scope="session")
+def airflow_db(beatbrief_home: Path) -> Path:
+    """A migrated Airflow metadata DB under beatbrief_home/airflow; returns AIRFLOW_HOME."""
+    return prepare_airflow(Settings(home=beatbrief_home))
