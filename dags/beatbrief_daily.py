@@ -97,4 +97,5 @@ def beatbrief_daily():
     previous >> built
     publish(built)
 
+
 beatbrief_daily()

@@ -26,8 +26,9 @@ END = date(2026, 11, 27)
 def demo(beatbrief_home: Path, airflow_db) -> Settings:
     """A clean simulated county (40 days, 3 days of patrols) run through the daily DAG."""
     settings = Settings(home=beatbrief_home)
-    run_simulation(beatbrief_home, end=END, days=40, seed=7, scale="county", fault_rate=0.0,
-                   ping_days=3)
+    run_simulation(
+        beatbrief_home, end=END, days=40, seed=7, scale="county", fault_rate=0.0, ping_days=3
+    )
     assert run_daily(settings, END) == 0
     return settings
 
@@ -52,10 +53,13 @@ def test_every_landed_row_is_in_the_warehouse(demo):
             Path(path).relative_to(demo.home).as_posix(): (status, read, accepted, quarantined, dup)
             for path, status, read, accepted, quarantined, dup in con.execute(
                 "select file_path, status, rows_read, rows_accepted, rows_quarantined, "
-                "rows_duplicate from load_manifest").fetchall()
+                "rows_duplicate from load_manifest"
+            ).fetchall()
         }
         accepted_counts = {
-            feed: con.execute(f"select count(*) from {warehouse.accepted_table(feed)}").fetchall()[0][0]
+            feed: con.execute(f"select count(*) from {warehouse.accepted_table(feed)}").fetchall()[
+                0
+            ][0]
             for feed in {f["feed"] for f in files}
         }
     assert set(manifest) == {f["path"] for f in files}
@@ -89,14 +93,27 @@ def test_the_briefing_renders_offline_in_chromium(demo, tmp_path):
     assert chromium, "make test installs Debian's chromium"
     page = demo.briefing_dir(END) / "index.html"
     dom = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}",
-         # any host name resolves nowhere: the page must need no network
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=5000",
-         "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            # any host name resolves nowhere: the page must need no network
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     for chart in ("fig-categories", "fig-map", "fig-heatmap"):
         start = dom.index(f'id="{chart}"')
-        assert "main-svg" in dom[start:start + 5000], f"{chart} did not render"
+        assert "main-svg" in dom[start : start + 5000], f"{chart} did not render"

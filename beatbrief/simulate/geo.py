@@ -14,7 +14,7 @@ _CHUNK = 4096
 
 @dataclass(frozen=True)
 class LocalProjection:
-    """Equirectangular projection around a centre: accurate to well under 0.1% over 50 km."""
+    """Equirectangular projection around a centre: scale within about ±0.6% over a county."""
 
     lon0: float
     lat0: float
