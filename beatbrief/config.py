@@ -46,9 +46,64 @@ class Settings:
     time_block_hours: int = 3
     # CompStat trends: |poisson_z| at or above this is flagged is_significant
     trend_significance_z: float = 2.0
+    # emerging hotspots (Esri's Emerging Hot Spot Analysis on weekly Gi*): weeks in the series,
+    # and the two-sided Mann-Kendall p below which a trend counts as significant
+    emerging_weeks: int = 12
+    emerging_trend_p: float = 0.05
+    # near repeat (Knox test): days of cases looked at, permutations and their seed, the fewest
+    # located cases a bureau's category needs, p at or below which a band is significant, and
+    # the days of recent cases that raise alerts
+    near_repeat_lookback_days: int = 365
+    near_repeat_permutations: int = 99
+    near_repeat_seed: int = 20261128
+    near_repeat_min_events: int = 30
+    near_repeat_alpha: float = 0.05
+    near_repeat_alert_days: int = 3
+    # forecast accountability: hot cells scored per bureau, and the days of the persistence
+    # baseline (the cells with the most cases in the days before)
+    forecast_top_k_cells: int = 20
+    forecast_baseline_days: int = 28
     # patrols
     ping_max_gap_s: int = 120
     ping_max_speed_kmh: float = 150.0
+    # deployment (docs/metrics.md): Koper's dose in minutes, the hot_class that makes a hot cell,
+    # the share of minutes in hot cells below which a team is flagged misaligned
+    patrol_visit_minutes: float = 15.0
+    patrol_hot_class_min: int = 2
+    patrol_misaligned_hot_share: float = 0.10
+    # next-day patrol plan: capacity = mean daily officer-hours of the last plan_capacity_days
+    # days x plan_directed_share; at most plan_max_entries entries of at most
+    # plan_max_visit_minutes each; an active near-repeat alert adds plan_alert_bonus_z to a
+    # cell's score
+    plan_capacity_days: int = 7
+    plan_directed_share: float = 0.3
+    plan_max_entries: int = 20
+    plan_max_visit_minutes: int = 60
+    plan_alert_bonus_z: float = 2.0
+    # station scorecard: the policy's norms (DOMAIN.md); the rural residents-per-officer norm is
+    # cut off in the source, so its default is an assumption to confirm
+    officer_norm_urban: int = 20
+    officer_norm_town: int = 10
+    officer_norm_township: int = 5
+    force_share_norm_county: float = 0.40
+    force_share_norm_urban_district: float = 0.50
+    residents_per_officer_urban: int = 5000
+    residents_per_officer_rural: int = 3000
+    scorecard_window_days: int = 28
+    zero_incident_min_days: int = 90
+    repeat_dispute_min: int = 3
+    repeat_dispute_days: int = 90
+    # validation (docs/data-quality.md)
+    # jurisdiction bounds = extent of the reference data widened by this many degrees
+    bounds_margin_deg: float = 0.05
+    # a timestamp may lie this far past the end of the briefing day (clock skew)
+    future_tolerance_minutes: int = 60
+    # a daily feed's rows for the day must lie within these multiples of the trailing median
+    volume_min_ratio: float = 0.5
+    volume_max_ratio: float = 2.0
+    volume_trailing_days: int = 28
+    # late records: marts of earlier days within this many days are rebuilt when they change
+    recompute_lookback_days: int = 28
     # duckdb
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "4GB"
@@ -95,6 +150,10 @@ class Settings:
 
     def briefing_dir(self, day: date) -> Path:
         return self.home / "briefings" / day.isoformat()
+
+    def plans_dir(self, day: date) -> Path:
+        """Folder of the patrol plans (one CSV per station) for the day they plan."""
+        return self.home / "plans" / day.isoformat()
 
 
 def as_of_date(logical_date) -> date:

@@ -16,11 +16,39 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from beatbrief.feeds import FeedSchema
+from expectations.checks import check_columns, reference_parameter
 
 SUITES_DIR = Path(__file__).parent / "suites"
 WARNING = "warning"
 CRITICAL = "critical"
 INFO = "info"
+
+
+def derived_rule(name: str) -> gxe.Expectation:
+    """The rule on a column expectations/checks.py derives (a new object per suite)."""
+    if name == "_swapped_lat_lon":
+        return gxe.ExpectColumnValuesToBeInSet(
+            column=name,
+            value_set=[False],
+            severity=WARNING,
+            notes="latitude and longitude are swapped: the point lies in the jurisdiction only "
+            "when they are exchanged",
+        )
+    if name == "_implied_speed_kmh":
+        return gxe.ExpectColumnValuesToBeBetween(
+            column=name,
+            max_value={"$PARAMETER": "ping_max_speed_kmh"},
+            severity=WARNING,
+            notes="no teleporting: a fix reached from and left to its neighbours faster than "
+            "ping_max_speed_kmh is a GPS jump",
+        )
+    if name == "_invalid_id_cards":
+        return gxe.ExpectColumnValuesToBeNull(
+            column=name,
+            severity=INFO,
+            notes="ID-card numbers pass the GB 11643 check; reported only, never blocks a case",
+        )
+    raise KeyError(name)
 
 
 def contract_expectations(schema: FeedSchema) -> list[gxe.Expectation]:
@@ -43,6 +71,28 @@ def contract_expectations(schema: FeedSchema) -> list[gxe.Expectation]:
                     column=column.name, value_set=list(column.values), severity=WARNING
                 )
             )
+    for column in schema.columns:
+        if column.references:
+            # referential integrity: the id exists in the reference data
+            rules.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=column.name,
+                    value_set={"$PARAMETER": reference_parameter(column.references)},
+                    severity=WARNING,
+                    notes=f"{column.name} must exist in {column.references}",
+                )
+            )
+        if column.type == "timestamp":
+            rules.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=column.name,
+                    max_value={"$PARAMETER": "max_event_at"},
+                    severity=WARNING,
+                    notes="nothing lies in the future, beyond a small clock tolerance",
+                )
+            )
+    for name in check_columns(schema):
+        rules.append(derived_rule(name))
     # keys are unique within a file (a feed may legitimately re-send a key in a later file)
     rules.append(
         gxe.ExpectCompoundColumnsToBeUnique(

@@ -30,6 +30,7 @@ DOCS_SITE = "beatbrief"
 # columns GX needs besides the contract's; the raw record stays out of pandas to save memory
 CHECK_COLUMNS = (
     "_row_id",
+    "_line_number",
     "_file_path",
     "_malformed",
     "_missing_required",
@@ -51,6 +52,7 @@ class RuleOutcome:
     severity: str
     success: bool
     unexpected_count: int
+    element_count: int | None = None
     row_ids: set[int] = field(default_factory=set)
     notes: str | None = None
 
@@ -83,28 +85,26 @@ def gx_context(settings: Settings):
     return context
 
 
-def checkpoint_for(context, schema: FeedSchema):
-    """The feed's checkpoint: its suite on a whole-dataframe pandas batch, updating Data Docs."""
+def checkpoint_for(context, name: str, suite):
+    """A checkpoint running `suite` on a whole-dataframe pandas batch, updating Data Docs."""
     import great_expectations as gx
-
-    from expectations.suites import build_suite
 
     source = context.data_sources.add_or_update_pandas(DATASOURCE)
     try:
-        asset = source.get_asset(schema.feed)
+        asset = source.get_asset(name)
     except LookupError:
-        asset = source.add_dataframe_asset(schema.feed)
+        asset = source.add_dataframe_asset(name)
     try:
         batch = asset.get_batch_definition("batch")
     except (KeyError, LookupError):
         batch = asset.add_batch_definition_whole_dataframe("batch")
-    suite = context.suites.add_or_update(build_suite(schema))
+    suite = context.suites.add_or_update(suite)
     definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=schema.feed, data=batch, suite=suite)
+        gx.ValidationDefinition(name=name, data=batch, suite=suite)
     )
     return context.checkpoints.add_or_update(
         gx.Checkpoint(
-            name=schema.feed,
+            name=name,
             validation_definitions=[definition],
             actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
             result_format={
@@ -115,14 +115,16 @@ def checkpoint_for(context, schema: FeedSchema):
     )
 
 
-def run_checkpoint(settings: Settings, schema: FeedSchema, rows: pl.DataFrame) -> list[RuleOutcome]:
-    """Run the feed's checkpoint on typed rows; one outcome per expectation."""
+def run_checkpoint(
+    settings: Settings, name: str, suite, frame: pl.DataFrame, params: dict
+) -> list[RuleOutcome]:
+    """Run a suite on a frame (which has a `_row_id` column); one outcome per expectation."""
     from expectations.suites import rule_name
 
-    context = gx_context(settings)
-    checkpoint = checkpoint_for(context, schema)
-    frame = rows.select([*schema.names, *CHECK_COLUMNS]).to_pandas()
-    result = checkpoint.run(batch_parameters={"dataframe": frame})
+    checkpoint = checkpoint_for(gx_context(settings), name, suite)
+    result = checkpoint.run(
+        batch_parameters={"dataframe": frame.to_pandas()}, expectation_parameters=params
+    )
     outcomes = []
     for validation in result.run_results.values():
         for item in validation.results:
@@ -131,7 +133,7 @@ def run_checkpoint(settings: Settings, schema: FeedSchema, rows: pl.DataFrame) -
             ids = {int(row["_row_id"]) for row in found.get("unexpected_index_list") or []}
             if item.exception_info and item.exception_info.get("raised_exception"):
                 raise FeedValidationError(
-                    f"{schema.feed}: expectation {rule_name(config)} could not run: "
+                    f"{name}: expectation {rule_name(config)} could not run: "
                     f"{item.exception_info.get('exception_message')}"
                 )
             outcomes.append(
@@ -140,6 +142,7 @@ def run_checkpoint(settings: Settings, schema: FeedSchema, rows: pl.DataFrame) -
                     severity=str(getattr(config.severity, "value", config.severity)),
                     success=bool(item.success),
                     unexpected_count=int(found.get("unexpected_count") or len(ids)),
+                    element_count=found.get("element_count"),
                     row_ids=ids,
                     notes=config.notes if isinstance(config.notes, str) else None,
                 )
@@ -160,8 +163,42 @@ def row_hashes(rows: pl.DataFrame, schema: FeedSchema) -> pl.Series:
     return hashes["row_hash"]
 
 
+@dataclass
+class CheckedBatch:
+    """A typed batch with the verdict on every row."""
+
+    typed: pl.DataFrame
+    accepted: pl.DataFrame
+    quarantined: pl.DataFrame
+    duplicates: pl.DataFrame
+    outcomes: list[RuleOutcome]
+    rejected_files: dict[str, str]
+
+
+def check_rows(
+    settings: Settings, con, schema: FeedSchema, raw: pl.DataFrame, params: dict
+) -> tuple[pl.DataFrame, pl.DataFrame, list[RuleOutcome]]:
+    """Type, de-duplicate and run the row checkpoint: (typed rows, duplicate flags, outcomes)."""
+    from expectations.checks import add_check_columns, check_columns
+    from expectations.suites import build_suite
+
+    # hash the text as landed, so two rows that differ only in unparsable values differ
+    raw = raw.with_columns(row_hashes(raw, schema).alias("_row_hash"))
+    typed = cast_to_contract(raw, schema).with_row_index("_row_id")
+    typed = add_check_columns(typed, schema, params)
+    duplicate = _duplicates(con, schema.feed, typed)
+    unique = typed.filter(~duplicate)
+    frame = unique.select([*schema.names, *CHECK_COLUMNS, *check_columns(schema)])
+    outcomes = run_checkpoint(settings, schema.feed, build_suite(schema), frame, params)
+    return typed, duplicate, outcomes
+
+
 def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
-    """Validate the feed's pending batch; store accepted and quarantined rows; account per file."""
+    """Validate the feed's pending batch and its health for the day; store accepted and
+    quarantined rows, per-file accounting, the feed's status and the GX results."""
+    from expectations.checks import expectation_parameters
+    from expectations.health import feed_health, run_health
+
     schema = load_schema(feed)
     raw_table = warehouse.raw_table(feed)
     with warehouse.connect(settings) as con:
@@ -170,86 +207,156 @@ def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
             "where feed = ? and status = 'rejected' and validated_at is null",
             [feed],
         ).fetchall()
-        has_raw = warehouse.table_exists(con, raw_table)
-        raw = (
-            con.sql(
-                f"select * from {raw_table} order by _partition_date, _file_path, _line_number"
-            ).pl()
-            if has_raw
-            else pl.DataFrame()
-        )
-        if raw.height == 0 and not unreadable:
-            return {"feed": feed, "rows": 0, "accepted": 0, "quarantined": 0, "duplicate": 0}
+        raw = con.sql(
+            f"select * from {raw_table} order by _partition_date, _file_path, _line_number"
+        ).pl()
+        params = expectation_parameters(con, settings, schema, as_of)
         outcomes: list[RuleOutcome] = []
         if raw.height:
-            # hash the text as landed, so two rows that differ only in unparsable values differ
-            raw = raw.with_columns(row_hashes(raw, schema).alias("_row_hash"))
-            typed = cast_to_contract(raw, schema).with_row_index("_row_id")
-            duplicate = _duplicates(con, feed, typed)
+            typed, duplicate, outcomes = check_rows(settings, con, schema, raw, params)
+        health_frame = feed_health(con, settings, schema, as_of)
+        health = run_health(settings, schema, health_frame)
+        health_problem = next((o.rule for o in health if not o.success), None)
+        problems = [f"{path}: unreadable ({error})" for path, error in unreadable]
+        if raw.height:
             unique = typed.filter(~duplicate)
-            outcomes = run_checkpoint(settings, schema, unique)
-            verdicts = _verdicts(unique, outcomes)
-            accepted = unique.join(verdicts, on="_row_id", how="anti")
-            quarantined = unique.join(verdicts, on="_row_id", how="inner")
-            dupes = typed.filter(duplicate)
+            # a failed health check (volume, freshness) stops the day's files of the feed
+            todays = (
+                {}
+                if health_problem is None
+                else dict.fromkeys(
+                    raw.filter(pl.col("_partition_date") == as_of)["_file_path"].unique().to_list(),
+                    health_problem,
+                )
+            )
+            verdicts = _verdicts(unique, outcomes, todays)
+            batch = CheckedBatch(
+                typed=typed,
+                accepted=unique.join(verdicts, on="_row_id", how="anti"),
+                quarantined=unique.join(verdicts, on="_row_id", how="inner"),
+                duplicates=typed.filter(duplicate),
+                outcomes=outcomes,
+                rejected_files=todays,
+            )
+            problems += _critical_problems(feed, unique, outcomes)
+            problems += [f"{path}: rejected by {rule}" for path, rule in sorted(todays.items())]
+        problems += _health_problems(feed, as_of, health, health_frame)
         now = datetime.now().replace(microsecond=0)
         con.begin()
         if raw.height:
-            warehouse.append_frame(
-                con,
-                warehouse.accepted_table(feed),
-                accepted.select([*schema.names, *ACCEPTED_META]),
-            )
-            warehouse.append_frame(con, "quarantine", _quarantine_rows(feed, quarantined, now))
-            counts = _file_counts(raw, accepted, quarantined, dupes)
-            con.register("file_counts", counts)
-            con.execute(
-                """
-                update load_manifest as m set
-                    rows_accepted = c.rows_accepted,
-                    rows_quarantined = c.rows_quarantined,
-                    rows_duplicate = c.rows_duplicate,
-                    status = case when c.rejected_rule is null then 'validated' else 'rejected' end,
-                    error = c.rejected_rule,
-                    validated_at = ?
-                from file_counts as c
-                where m.feed = ? and m.status = 'read' and m.file_path = c._file_path
-                """,
-                [now, feed],
-            )
-            con.unregister("file_counts")
-            con.execute(f"delete from {raw_table}")
+            _store_batch(con, schema, raw, batch, now)
         con.execute(
             "update load_manifest set validated_at = ? "
             "where feed = ? and status = 'rejected' and validated_at is null",
             [now, feed],
         )
+        if raw.height:
+            _store_results(con, feed, as_of, "rows", outcomes)
+        _store_results(con, feed, as_of, "health", health)
+        _store_status(con, feed, as_of, health_frame, problems)
         con.commit()
     summary = {
         "feed": feed,
         "rows": raw.height,
-        "accepted": accepted.height if raw.height else 0,
-        "quarantined": quarantined.height if raw.height else 0,
-        "duplicate": dupes.height if raw.height else 0,
+        "accepted": batch.accepted.height if raw.height else 0,
+        "quarantined": batch.quarantined.height if raw.height else 0,
+        "duplicate": batch.duplicates.height if raw.height else 0,
         "failed_rules": {o.rule: o.unexpected_count for o in outcomes if not o.success},
+        "status": "failed" if problems else "ok",
     }
     log.info("%s validated: %s", feed, summary)
-    problems = [f"{path}: unreadable ({error})" for path, error in unreadable]
-    if raw.height:
-        problems += _critical_problems(feed, unique, outcomes)
     if problems:
         raise FeedValidationError(
-            f"feed {feed}: batch-level failure, files rejected:\n  " + "\n  ".join(problems)
+            f"feed {feed} for {as_of}: batch-level failure:\n  " + "\n  ".join(problems)
         )
     return summary
+
+
+def _store_batch(con, schema: FeedSchema, raw: pl.DataFrame, batch: CheckedBatch, now) -> None:
+    """Accepted rows, quarantined rows and per-file accounting; empties the raw table."""
+    feed = schema.feed
+    warehouse.append_frame(
+        con, warehouse.accepted_table(feed), batch.accepted.select([*schema.names, *ACCEPTED_META])
+    )
+    warehouse.append_frame(con, "quarantine", _quarantine_rows(feed, batch.quarantined, now))
+    counts = _file_counts(raw, batch.accepted, batch.quarantined, batch.duplicates)
+    con.register("file_counts", counts)
+    con.execute(
+        """
+        update load_manifest as m set
+            rows_accepted = c.rows_accepted,
+            rows_quarantined = c.rows_quarantined,
+            rows_duplicate = c.rows_duplicate,
+            status = case when c.rejected_rule is null then 'validated' else 'rejected' end,
+            error = c.rejected_rule,
+            validated_at = ?
+        from file_counts as c
+        where m.feed = ? and m.status = 'read' and m.file_path = c._file_path
+        """,
+        [now, feed],
+    )
+    con.unregister("file_counts")
+    con.execute(f"delete from {warehouse.raw_table(feed)}")
+
+
+def _store_results(con, feed: str, as_of: date, check: str, outcomes: list[RuleOutcome]) -> None:
+    """Replace the day's GX results of one check of a feed."""
+    con.execute(
+        "delete from validation_results where as_of_date = ? and feed = ? and check_name = ?",
+        [as_of, feed, check],
+    )
+    rows = [
+        (
+            as_of,
+            feed,
+            check,
+            o.rule,
+            o.severity,
+            o.success,
+            o.unexpected_count,
+            o.element_count,
+            o.notes,
+        )
+        for o in outcomes
+    ]
+    if rows:
+        con.executemany("insert into validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _store_status(con, feed: str, as_of: date, health: pl.DataFrame, problems: list[str]) -> None:
+    """Replace the feed's status for the day."""
+    row = health.row(0, named=True)
+    con.execute("delete from feed_status where as_of_date = ? and feed = ?", [as_of, feed])
+    con.execute(
+        "insert into feed_status values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            as_of,
+            feed,
+            "failed" if problems else "ok",
+            "\n".join(problems) or None,
+            row["rows_today"],
+            row["trailing_median_rows"],
+            row["volume_ratio"],
+            row["latest_partition"],
+            row["days_since_latest_partition"],
+        ],
+    )
+
+
+def _health_problems(feed: str, as_of: date, health: list[RuleOutcome], frame) -> list[str]:
+    """Readable lines for failed health expectations, with the figures behind them."""
+    row = frame.row(0, named=True)
+    figures = (
+        f"rows on {as_of}: {row['rows_today']}, trailing median: {row['trailing_median_rows']}, "
+        f"latest partition: {row['latest_partition']}"
+    )
+    return [f"feed {feed}: rule {o.rule} failed ({figures})" for o in health if not o.success]
 
 
 def _duplicates(con, feed: str, typed: pl.DataFrame) -> pl.Series:
     """Rows that repeat an earlier row of the batch or an already accepted row, exactly."""
     repeat_in_batch = ~typed["_row_hash"].is_first_distinct()
     table = warehouse.accepted_table(feed)
-    if not warehouse.table_exists(con, table):
-        return repeat_in_batch
     con.register("batch_hashes", typed.select("_row_hash"))
     seen = con.sql(
         f"select distinct b._row_hash from batch_hashes b semi join {table} a using (_row_hash)"
@@ -258,13 +365,16 @@ def _duplicates(con, feed: str, typed: pl.DataFrame) -> pl.Series:
     return repeat_in_batch | typed["_row_hash"].is_in(seen["_row_hash"].implode())
 
 
-def _verdicts(unique: pl.DataFrame, outcomes: list[RuleOutcome]) -> pl.DataFrame:
+def _verdicts(
+    unique: pl.DataFrame, outcomes: list[RuleOutcome], rejected: dict[str, str]
+) -> pl.DataFrame:
     """Each failing row's first rule, all its rules and the gravest severity.
 
-    A critical rule rejects whole files, so every row of a file it names is included."""
+    A critical rule rejects whole files, so every row of a file it names is included, and so
+    is every row of the files in `rejected` (file path -> rule)."""
     rank = {"critical": 0, "warning": 1, "info": 2}
     hits: dict[int, list[tuple[str, str]]] = {}
-    critical_files: dict[str, str] = {}
+    critical_files: dict[str, str] = dict(rejected)
     for outcome in outcomes:
         if outcome.success or outcome.severity == "info":
             continue

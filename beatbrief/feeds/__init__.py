@@ -47,6 +47,8 @@ class FeedSchema:
     grain: str
     key: tuple[str, ...]
     partition_by: str | None
+    max_age_days: int | None  # freshness: the newest partition may be this many days old
+    volume_check: bool  # compare the day's rows with the trailing days'
     formats: tuple[str, ...]
     columns: tuple[Column, ...]
 
@@ -91,6 +93,8 @@ def load_schema(feed: str) -> FeedSchema:
         grain=doc["grain"],
         key=tuple(doc["key"]),
         partition_by=doc.get("partition_by"),
+        max_age_days=doc.get("max_age_days"),
+        volume_check=bool(doc.get("volume_check", False)),
         formats=tuple(doc["formats"]),
         columns=tuple(columns),
     )

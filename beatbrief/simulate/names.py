@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from beatbrief import pii
+
 
 def _words(text: str) -> tuple[str, ...]:
     """A name pool written as space-separated words (compact and easy to extend)."""
@@ -58,8 +60,8 @@ COUNTY_STEMS = _words(
 )
 # Area codes (GB/T 2260) of where floating residents come from, mostly neighbouring provinces.
 ORIGIN_AREA_CODES = ("230102", "210102", "150102", "370102", "410102", "130102", "220102", "220202")
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-ID_CHECK = np.array(list("10X98765432"))
+ID_WEIGHTS = np.array(pii.ID_WEIGHTS, dtype=np.int64)
+ID_CHECK = np.array(list(pii.ID_CHECK))
 
 
 def _surname_weights() -> np.ndarray:

@@ -21,17 +21,38 @@ def land(settings: Settings, feed: str, day: str, name: str, text: str, encoding
     (folder / name).write_bytes(text.encode(encoding))
 
 
-def manifest(settings: Settings) -> list[tuple]:
+def manifest(settings: Settings, feed: str = "population") -> list[tuple]:
     with warehouse.connect(settings) as con:
         return con.execute(
             "select file_path, status, rows_read, rows_accepted, rows_quarantined, "
-            "rows_duplicate from load_manifest order by file_path"
+            "rows_duplicate from load_manifest where feed = ? order by file_path",
+            [feed],
         ).fetchall()
+
+
+STATIONS = (
+    "station_id,station_name,station_type,officer_count,bureau_id,bureau_name,bureau_type,"
+    "bureau_officer_count,lon,lat\nS1,城关派出所,urban,25,B1,示范县公安局,county,100,125.3,43.9\n"
+)
+COMMUNITIES = (
+    "community_id,community_name,station_id,area_type,lon,lat,has_police_office,"
+    "office_officer_count,is_complex_central_village,is_former_township_seat,is_remote\n"
+    + "".join(
+        f"C{i},社区{i},S1,urban,125.3{i},43.9{i},true,1,false,false,false\n" for i in range(1, 5)
+    )
+)
 
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(home=tmp_path)
+    """A home whose reference data (one station, communities C1-C4) is loaded."""
+    settings = Settings(home=tmp_path)
+    land(settings, "stations", "2026-10-01", "s.csv", STATIONS)
+    land(settings, "communities", "2026-10-01", "c.csv", COMMUNITIES)
+    for feed in ("stations", "communities"):
+        ingest_feed(settings, feed, AS_OF)
+        validate_feed(settings, feed, AS_OF)
+    return settings
 
 
 def test_rows_read_equal_accepted_plus_quarantined_plus_duplicates(settings):
