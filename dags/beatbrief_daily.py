@@ -7,10 +7,13 @@ read in Asia/Shanghai). Per feed, in reference-first order:
 1. **ingest**: load every landed file up to the logical date that is not yet in
    `load_manifest` (keyed by the file's SHA-256) into the feed's raw table, as one batch.
 2. **validate**: run the feed's Great Expectations checkpoint on that batch; rows that fail a
-   row-level rule go to `quarantine`, the rest are accepted; a batch-level failure stops the feed.
+   row-level rule go to `quarantine`, the rest are accepted; a batch-level failure (unreadable
+   file, broken schema, missing or collapsed day) rejects the files, records the feed as failed
+   in `feed_status` and fails the task, without holding back the other feeds.
 
 Then **transform** builds the DuckDB SQL models (staging → intermediate → marts) for the day,
-and **publish** writes `HOME/briefings/<date>/index.html`.
+even when a feed failed, and **publish** writes `HOME/briefings/<date>/index.html`, with a
+banner naming any failed feed and what the figures exclude.
 
 All work lives in `transforms/`, `expectations/` and `reports/`; this file only wires it.
 `HOME` is `$BEATBRIEF_HOME`. See docs/ARCHITECTURE.md.
@@ -19,7 +22,7 @@ All work lives in `transforms/`, `expectations/` and `reports/`; this file only 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, CronDataIntervalTimetable, TaskGroup, dag, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, TaskGroup, TriggerRule, dag, task
 
 from beatbrief.feeds import FEED_NAMES
 
@@ -42,7 +45,9 @@ BRIEFING = Asset("beatbrief://briefings/daily")
     },
 )
 def beatbrief_daily():
-    @task
+    # A feed that fails does not hold the others back, and the day is still briefed: the
+    # briefing then carries a banner naming the failed feed (docs/data-quality.md).
+    @task(trigger_rule=TriggerRule.ALL_DONE)
     def ingest(feed: str, **context) -> dict:
         """Load the feed's new landed files into its raw table."""
         from airflow.sdk.exceptions import AirflowFailException
@@ -68,7 +73,7 @@ def beatbrief_daily():
         except FeedValidationError as error:  # bad data does not mend on retry
             raise AirflowFailException(str(error)) from error
 
-    @task
+    @task(trigger_rule=TriggerRule.ALL_DONE)
     def transform(**context) -> dict:
         """Build staging, intermediate and mart models for the day."""
         from beatbrief.config import Settings, as_of_date

@@ -107,7 +107,7 @@ def _inside(lon: pl.Expr, lat: pl.Expr, params: dict) -> pl.Expr:
 
 
 def swapped_lat_lon(params: dict) -> pl.Expr:
-    """True where a point lies outside the jurisdiction but would lie inside with lat/lon swapped."""
+    """True where a point lies outside the jurisdiction but would lie inside if swapped."""
     lon, lat = pl.col("lon"), pl.col("lat")
     return (~_inside(lon, lat, params) & _inside(lat, lon, params)).fill_null(False)
 

@@ -17,9 +17,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from beatbrief.config import Settings
-from beatbrief.feeds import FEED_NAMES
 from reports import figures
 from reports.messages import Messages
+from reports.quality import QualityView, link_quality, quality_page_path, read_quality
 from transforms import warehouse
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -67,6 +67,13 @@ def figure_html(fig, div_id: str) -> Markup:
     )
 
 
+def templates() -> Environment:
+    """The Jinja2 environment of the page templates; every value is HTML-escaped."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"])
+    )
+
+
 def read_briefing_data(con, as_of: date) -> dict[str, pl.DataFrame]:
     """The mart rows the bureau briefing shows."""
     return {
@@ -86,13 +93,6 @@ def read_briefing_data(con, as_of: date) -> dict[str, pl.DataFrame]:
         ).pl(),
         "communities": con.sql("select * from dim_communities order by community_id").pl(),
         "stations": con.sql("select * from dim_stations order by station_id").pl(),
-        "quality": con.sql(
-            "select feed, count(*) as files, sum(rows_read) as rows_read, "
-            "sum(rows_accepted) as rows_accepted, sum(rows_quarantined) as rows_quarantined, "
-            "sum(rows_duplicate) as rows_duplicate, max(partition_date) as latest_partition "
-            "from load_manifest where partition_date <= ? group by feed",
-            params=[as_of],
-        ).pl(),
     }
 
 
@@ -100,18 +100,14 @@ def render_briefing(
     data: dict[str, pl.DataFrame],
     as_of: date,
     msg: Messages,
+    quality: QualityView,
     generated_at: datetime,
-    data_docs_href: str,
 ) -> str:
     """The briefing page as HTML text."""
     counts = data["counts"]
     by_category = counts.filter(pl.col("category") != "all")
     total = counts.filter(pl.col("category") == "all")
-    quality = {row["feed"]: row for row in data["quality"].iter_rows(named=True)}
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"])
-    )
-    return env.get_template("briefing.html.j2").render(
+    return templates().get_template("briefing.html.j2").render(
         language=msg.language,
         t=msg.page(),
         font_stack=Markup(figures.FONT_STACK),
@@ -119,6 +115,7 @@ def render_briefing(
         bureau_names="、".join(data["stations"]["bureau_name"].unique().sort().to_list()),
         total_today=int(total["day_count"].sum()) if total.height else 0,
         total_prev_avg=float(total["previous_7d_daily_avg"].sum()) if total.height else 0.0,
+        cases_ok=quality.feed_ok("cases"),
         category_rows=[
             {**row, "label": msg.label("category", row["category"])}
             for row in by_category.sort(
@@ -133,44 +130,47 @@ def render_briefing(
             ),
             "heatmap": figure_html(figures.time_heatmap(data["profile"], msg), "fig-heatmap"),
         },
-        quality_rows=[
-            {"label": msg.label("feed", feed), **_quality_cells(quality.get(feed))}
-            for feed in FEED_NAMES
-        ],
-        data_docs_href=data_docs_href,
+        quality=quality,
         generated_at=generated_at.isoformat(timespec="seconds"),
     )
 
 
-def _quality_cells(row: dict | None) -> dict:
-    """Quality table cells for one feed (dashes when the feed never arrived)."""
-    keys = (
-        "files",
-        "rows_read",
-        "rows_accepted",
-        "rows_quarantined",
-        "rows_duplicate",
-        "latest_partition",
+def render_quality_page(
+    as_of: date, msg: Messages, quality: QualityView, briefing_href: str, generated_at: datetime
+) -> str:
+    """The project's own offline data-quality page for the day."""
+    return templates().get_template("quality.html.j2").render(
+        language=msg.language,
+        t=msg.page(),
+        font_stack=Markup(figures.FONT_STACK),
+        as_of=as_of.isoformat(),
+        quality=quality,
+        briefing_href=briefing_href,
+        generated_at=generated_at.isoformat(timespec="seconds"),
     )
-    if row is None:
-        return dict.fromkeys(keys, "—")
-    return {k: ("—" if row[k] is None else row[k]) for k in keys}
 
 
 def publish_briefing(settings: Settings, as_of: date) -> Path:
-    """Write HOME/briefings/<date>/index.html (and plotly.min.js beside it); return its path."""
+    """Write the day's briefing (with plotly.min.js beside it) and its data-quality page;
+    return the briefing's path."""
+    msg = Messages(settings.language)
     folder = settings.briefing_dir(as_of)
+    quality_page = quality_page_path(settings, as_of)
+    generated_at = datetime.now().replace(microsecond=0)
     with warehouse.connect(settings) as con:
         data = read_briefing_data(con, as_of)
-    docs_index = settings.quality_dir / "data_docs" / "index.html"
-    html = render_briefing(
-        data,
-        as_of,
-        Messages(settings.language),
-        generated_at=datetime.now().replace(microsecond=0),
-        data_docs_href=os.path.relpath(docs_index, folder),
+        quality = read_quality(con, as_of, msg, settings.hotspot_window_days)
+    link_quality(quality, settings, as_of, quality_page.parent)
+    atomic_write(
+        quality_page,
+        render_quality_page(
+            as_of, msg, quality,
+            briefing_href=os.path.relpath(folder / "index.html", quality_page.parent),
+            generated_at=generated_at,
+        ),
     )
+    link_quality(quality, settings, as_of, folder)
     ensure_plotly_js(folder)
     target = folder / "index.html"
-    atomic_write(target, html)
+    atomic_write(target, render_briefing(data, as_of, msg, quality, generated_at))
     return target

@@ -27,6 +27,7 @@ from transforms import warehouse
 
 log = logging.getLogger(__name__)
 MODELS_DIR = Path(__file__).parent
+QUERIES_DIR = MODELS_DIR / "queries"
 LAYERS = ("staging", "intermediate", "marts")
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|incremental)\s*$", re.MULTILINE)
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -81,10 +82,14 @@ def discover_models(root: Path = MODELS_DIR) -> tuple[Model, ...]:
     return tuple(sorted(models.values(), key=lambda m: (LAYERS.index(m.layer), order[m.name])))
 
 
-def model_parameters(settings: Settings, as_of: date) -> dict:
-    """Values for every named parameter a model may use; each is a documented setting."""
+def model_parameters(settings: Settings, as_of: date, loaded_through: date | None = None) -> dict:
+    """Values for every named parameter a model may use; each is a documented setting.
+
+    `as_of_date` is the day the marts describe; `loaded_through` the last delivery date the
+    staging models read (the run's date: later than as_of_date when history is rebuilt)."""
     return {
         "as_of_date": as_of,
+        "loaded_through": loaded_through or as_of,
         "window_days": settings.hotspot_window_days,
         "aoristic_max_hours": settings.aoristic_max_window_hours,
         "cell_m": settings.grid_cell_m,
@@ -93,6 +98,39 @@ def model_parameters(settings: Settings, as_of: date) -> dict:
         "top_periods": settings.top_time_periods,
         "block_hours": settings.time_block_hours,
         "significance_z": settings.trend_significance_z,
+        # emerging hotspots, near repeat, forecast accountability
+        "emerging_weeks": settings.emerging_weeks,
+        "emerging_trend_p": settings.emerging_trend_p,
+        "near_repeat_lookback_days": settings.near_repeat_lookback_days,
+        "near_repeat_permutations": settings.near_repeat_permutations,
+        "near_repeat_seed": settings.near_repeat_seed,
+        "near_repeat_min_events": settings.near_repeat_min_events,
+        "near_repeat_alpha": settings.near_repeat_alpha,
+        "near_repeat_alert_days": settings.near_repeat_alert_days,
+        "forecast_top_k": settings.forecast_top_k_cells,
+        "forecast_baseline_days": settings.forecast_baseline_days,
+        # deployment and policy norms
+        "ping_max_gap_s": settings.ping_max_gap_s,
+        "ping_max_speed_kmh": settings.ping_max_speed_kmh,
+        "visit_minutes": settings.patrol_visit_minutes,
+        "hot_class_min": settings.patrol_hot_class_min,
+        "misaligned_hot_share": settings.patrol_misaligned_hot_share,
+        "capacity_days": settings.plan_capacity_days,
+        "directed_share": settings.plan_directed_share,
+        "plan_max_entries": settings.plan_max_entries,
+        "plan_max_visit_minutes": settings.plan_max_visit_minutes,
+        "alert_bonus_z": settings.plan_alert_bonus_z,
+        "officer_norm_urban": settings.officer_norm_urban,
+        "officer_norm_town": settings.officer_norm_town,
+        "officer_norm_township": settings.officer_norm_township,
+        "force_share_norm_county": settings.force_share_norm_county,
+        "force_share_norm_urban_district": settings.force_share_norm_urban_district,
+        "residents_per_officer_urban": settings.residents_per_officer_urban,
+        "residents_per_officer_rural": settings.residents_per_officer_rural,
+        "scorecard_window_days": settings.scorecard_window_days,
+        "zero_incident_min_days": settings.zero_incident_min_days,
+        "repeat_dispute_min": settings.repeat_dispute_min,
+        "repeat_dispute_days": settings.repeat_dispute_days,
     }
 
 
@@ -115,32 +153,58 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, params: dict) -> Non
 
 
 def build_models(settings: Settings, as_of: date, models: tuple[Model, ...] | None = None) -> dict:
-    """Build every model for the day in one transaction; return rows and seconds per model."""
-    params = model_parameters(settings, as_of)
-    built = {}
+    """Build every model for the day in one transaction, and rebuild the intermediate and mart
+    models of earlier days that a late-arriving case made stale; return what was built."""
+    models = models or discover_models()
+    staging = [m for m in models if m.layer == "staging"]
+    derived = [m for m in models if m.layer != "staging"]
+    built: dict = {}
     with warehouse.connect(settings) as con:
         con.begin()
         try:
-            for model in models or discover_models():
-                started = time.perf_counter()
-                try:
-                    run_model(con, model, params)
-                except duckdb.Error as error:
-                    raise ModelError(f"{model.path}: {error}") from error
-                rows = con.execute(
-                    f"select count(*) from {model.name}"
-                    + (" where as_of_date = $d" if model.materialized == "incremental" else ""),
-                    {"d": as_of} if model.materialized == "incremental" else {},
-                ).fetchall()[0][0]
-                built[model.name] = {
-                    "rows": rows,
-                    "seconds": round(time.perf_counter() - started, 3),
-                }
-                log.info(
-                    "built %s: %d rows in %.2f s", model.name, rows, built[model.name]["seconds"]
+            params = model_parameters(settings, as_of)
+            _build(con, staging, params, built)
+            stale = stale_dates(con, settings, as_of)
+            for day in [*stale, as_of]:
+                _build(con, derived, model_parameters(settings, day, loaded_through=as_of),
+                       built if day == as_of else {})
+                con.execute(
+                    "insert or replace into mart_builds values (?, ?)", [day, as_of]
                 )
         except Exception:
             con.rollback()
             raise
         con.commit()
-    return built
+    if stale:
+        log.info("rebuilt the marts of %s for late-arriving cases", [d.isoformat() for d in stale])
+    return {"models": built, "rebuilt_dates": [d.isoformat() for d in stale]}
+
+
+def stale_dates(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date) -> list[date]:
+    """Earlier days whose marts a late-arriving case has made stale (queries/stale_mart_dates)."""
+    sql = (QUERIES_DIR / "stale_mart_dates.sql").read_text(encoding="utf-8")
+    rows = con.execute(
+        sql,
+        {"as_of_date": as_of, "loaded_through": as_of,
+         "lookback_days": settings.recompute_lookback_days},
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _build(con, models: list[Model], params: dict, built: dict) -> None:
+    """Materialize models in order, recording rows and seconds of each in `built`."""
+    day = params["as_of_date"]
+    for model in models:
+        started = time.perf_counter()
+        try:
+            run_model(con, model, params)
+        except duckdb.Error as error:
+            raise ModelError(f"{model.path}: {error}") from error
+        incremental = model.materialized == "incremental"
+        rows = con.execute(
+            f"select count(*) from {model.name}" + (" where as_of_date = $d" if incremental else ""),
+            {"d": day} if incremental else {},
+        ).fetchall()[0][0]
+        built[model.name] = {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
+        log.info("built %s for %s: %d rows in %.2f s", model.name, day, rows,
+                 built[model.name]["seconds"])

@@ -1,13 +1,13 @@
 -- model: stg_case_history
 -- grain: one row per accepted case record (every status a case went through), up to
--- $as_of_date; personal data is dropped here and never goes further
+-- $loaded_through; personal data is dropped here and never goes further
 -- materialized: table
--- parameters: $as_of_date
+-- parameters: $loaded_through
 with
 
 source as (
     select * from accepted_cases
-    where _partition_date <= $as_of_date
+    where _partition_date <= $loaded_through
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- model: stg_cases
 -- grain: one row per case, its latest record (largest updated_at, then the latest delivery)
--- up to $as_of_date
+-- up to $loaded_through
 -- materialized: table
 -- parameters: none beyond stg_case_history's
 with

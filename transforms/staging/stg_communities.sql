@@ -1,12 +1,12 @@
 -- model: stg_communities
--- grain: one row per community or village, from the latest reference delivery up to $as_of_date
+-- grain: one row per community or village, from the latest reference delivery up to $loaded_through
 -- materialized: table
--- parameters: $as_of_date
+-- parameters: $loaded_through
 with
 
 source as (
     select * from accepted_communities
-    where _partition_date <= $as_of_date
+    where _partition_date <= $loaded_through
 ),
 
 latest_delivery as (

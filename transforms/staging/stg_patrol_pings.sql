@@ -2,12 +2,12 @@
 -- grain: one row per device and ping time (repeated fixes of a device at the same second
 -- are collapsed to the latest delivered)
 -- materialized: table
--- parameters: $as_of_date
+-- parameters: $loaded_through
 with
 
 source as (
     select * from accepted_patrol_pings
-    where _partition_date <= $as_of_date
+    where _partition_date <= $loaded_through
 ),
 
 final as (

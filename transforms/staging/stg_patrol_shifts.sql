@@ -1,12 +1,12 @@
 -- model: stg_patrol_shifts
 -- grain: one row per patrol shift (a re-sent shift replaces the earlier record)
 -- materialized: table
--- parameters: $as_of_date
+-- parameters: $loaded_through
 with
 
 source as (
     select * from accepted_patrol_shifts
-    where _partition_date <= $as_of_date
+    where _partition_date <= $loaded_through
 ),
 
 final as (

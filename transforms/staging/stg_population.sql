@@ -1,13 +1,13 @@
 -- model: stg_population
--- grain: one row per community and snapshot date (as_of_date) delivered up to $as_of_date;
+-- grain: one row per community and snapshot date (as_of_date) delivered up to $loaded_through;
 -- a snapshot re-sent later replaces the earlier one
 -- materialized: table
--- parameters: $as_of_date
+-- parameters: $loaded_through
 with
 
 source as (
     select * from accepted_population
-    where _partition_date <= $as_of_date
+    where _partition_date <= $loaded_through
 ),
 
 final as (

@@ -1,12 +1,12 @@
 -- model: stg_stations
--- grain: one row per station, from the latest reference delivery up to $as_of_date
+-- grain: one row per station, from the latest reference delivery up to $loaded_through
 -- materialized: table
--- parameters: $as_of_date
+-- parameters: $loaded_through
 with
 
 source as (
     select * from accepted_stations
-    where _partition_date <= $as_of_date
+    where _partition_date <= $loaded_through
 ),
 
 latest_delivery as (
