@@ -16,6 +16,7 @@ import pytest
 
 from beatbrief.airflow_runner import run_daily
 from beatbrief.config import Settings
+from beatbrief.pii import find_pii
 from beatbrief.simulate import run_simulation
 from transforms import warehouse
 
@@ -86,6 +87,32 @@ def test_the_briefing_counts_what_landed(demo):
     assert "每日警情研判简报" in page
     assert (demo.briefing_dir(END) / "plotly.min.js").stat().st_size > 1_000_000
     assert "cdn" not in page.lower()
+
+
+def test_no_personal_data_leaves_staging(demo):
+    # the simulator really planted personal data in the landed cases
+    landed_text = "".join(
+        (demo.home / f["path"]).read_bytes().decode("gb18030", errors="replace")
+        for f in landed(demo) if f["feed"] == "cases"
+    )
+    assert find_pii(landed_text), "the simulated cases should carry ID-card and phone numbers"
+    with warehouse.connect(demo) as con:
+        tables = [
+            name for (name,) in con.execute(
+                "select table_name from information_schema.tables "
+                "where regexp_matches(table_name, '^(stg|int|mart|dim)_')").fetchall()
+        ]
+        assert "stg_cases" in tables and "mart_day_cases" in tables
+        for table in tables:
+            text = con.execute(f"select cast(list({table}) as varchar) from {table}").fetchall()
+            assert not find_pii(text[0][0] or ""), f"personal data in {table}"
+    published = [
+        path for folder in ("briefings", "quality", "plans", "trends")
+        for path in (demo.home / folder).rglob("*") if path.is_file()
+    ]
+    assert any(p.name == "index.html" for p in published)
+    for path in published:
+        assert not find_pii(path.read_text(encoding="utf-8", errors="replace")), path
 
 
 def test_the_briefing_renders_offline_in_chromium(demo, tmp_path):

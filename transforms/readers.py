@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,16 @@ def decode_text(data: bytes, path: Path) -> tuple[str, str]:
     return data.decode(encoding, errors="replace"), encoding
 
 
+_LINE_END = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
+
+
+def split_lines(text: str) -> list[str]:
+    """Physical lines with their ends, split only at CR, LF or CRLF, as the csv module does
+    (str.splitlines would also split inside fields at \x1c-\x1e, \x85, \u2028 ...)."""
+    lines = _LINE_END.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def header_map(header: list[str], schema: FeedSchema) -> dict[str, int]:
     """Map schema column names to positions in a header given by name or by Chinese label."""
     aliases = {}
@@ -120,7 +131,7 @@ def _clean(value) -> str | None:
 def read_csv(path: Path, schema: FeedSchema) -> ReadResult:
     """Read a CSV file of any supported encoding, keeping line numbers and raw records."""
     text, encoding = decode_text(path.read_bytes(), path)
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     if not any(line.strip() for line in lines):
         return ReadResult(_frame([], schema), "csv", encoding)
     reader = csv.reader(iter(lines))
@@ -142,8 +153,8 @@ def read_csv(path: Path, schema: FeedSchema) -> ReadResult:
             break
         consumed = reader.line_num
         raw = "".join(lines[start - 1 : consumed]).rstrip("\r\n")
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue  # a blank line is no record
+        if not raw.strip():
+            continue  # a blank line is no record (a quoted empty field "" is one)
         malformed = None
         if len(fields) != len(header):
             malformed = f"expected {len(header)} fields, found {len(fields)}"
@@ -161,7 +172,8 @@ def read_jsonl(path: Path, schema: FeedSchema) -> ReadResult:
     """Read JSON lines (UTF-8 or GB18030); a line that is not a JSON object is kept as malformed."""
     text, encoding = decode_text(path.read_bytes(), path)
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
+        line = line.rstrip("\r\n")
         if not line.strip():
             continue
         try:
