@@ -207,61 +207,48 @@ def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
             "where feed = ? and status = 'rejected' and validated_at is null",
             [feed],
         ).fetchall()
+        # every file read but not yet validated, empty ones included
+        pending = [
+            row[0]
+            for row in con.execute(
+                "select file_path from load_manifest where feed = ? and status = 'read'", [feed]
+            ).fetchall()
+        ]
         raw = con.sql(
             f"select * from {raw_table} order by _partition_date, _file_path, _line_number"
         ).pl()
         params = expectation_parameters(con, settings, schema, as_of)
-        outcomes: list[RuleOutcome] = []
-        if raw.height:
-            typed, duplicate, outcomes = check_rows(settings, con, schema, raw, params)
         health_frame = feed_health(con, settings, schema, as_of)
         health = run_health(settings, schema, health_frame)
-        health_problem = next((o.rule for o in health if not o.success), None)
         problems = [f"{path}: unreadable ({error})" for path, error in unreadable]
+        batch = None
         if raw.height:
-            unique = typed.filter(~duplicate)
-            # a failed health check (volume, freshness) stops the day's files of the feed
-            todays = (
-                {}
-                if health_problem is None
-                else dict.fromkeys(
-                    raw.filter(pl.col("_partition_date") == as_of)["_file_path"].unique().to_list(),
-                    health_problem,
-                )
-            )
-            verdicts = _verdicts(unique, outcomes, todays)
-            batch = CheckedBatch(
-                typed=typed,
-                accepted=unique.join(verdicts, on="_row_id", how="anti"),
-                quarantined=unique.join(verdicts, on="_row_id", how="inner"),
-                duplicates=typed.filter(duplicate),
-                outcomes=outcomes,
-                rejected_files=todays,
-            )
-            problems += _critical_problems(feed, unique, outcomes)
-            problems += [f"{path}: rejected by {rule}" for path, rule in sorted(todays.items())]
+            batch = _check_batch(settings, con, schema, raw, params, health, as_of)
+            problems += _critical_problems(feed, batch)
         problems += _health_problems(feed, as_of, health, health_frame)
         now = datetime.now().replace(microsecond=0)
         con.begin()
-        if raw.height:
-            _store_batch(con, schema, raw, batch, now)
+        if pending:
+            _store_batch(con, schema, pending, batch, now)
         con.execute(
             "update load_manifest set validated_at = ? "
             "where feed = ? and status = 'rejected' and validated_at is null",
             [now, feed],
         )
-        if raw.height:
-            _store_results(con, feed, as_of, "rows", outcomes)
+        if batch is not None:
+            _store_results(con, feed, as_of, "rows", batch.outcomes)
         _store_results(con, feed, as_of, "health", health)
         _store_status(con, feed, as_of, health_frame, problems)
         con.commit()
     summary = {
         "feed": feed,
         "rows": raw.height,
-        "accepted": batch.accepted.height if raw.height else 0,
-        "quarantined": batch.quarantined.height if raw.height else 0,
-        "duplicate": batch.duplicates.height if raw.height else 0,
-        "failed_rules": {o.rule: o.unexpected_count for o in outcomes if not o.success},
+        "accepted": batch.accepted.height if batch else 0,
+        "quarantined": batch.quarantined.height if batch else 0,
+        "duplicate": batch.duplicates.height if batch else 0,
+        "failed_rules": {o.rule: o.unexpected_count for o in batch.outcomes if not o.success}
+        if batch
+        else {},
         "status": "failed" if problems else "ok",
     }
     log.info("%s validated: %s", feed, summary)
@@ -272,14 +259,40 @@ def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
     return summary
 
 
-def _store_batch(con, schema: FeedSchema, raw: pl.DataFrame, batch: CheckedBatch, now) -> None:
+def _check_batch(settings, con, schema, raw, params, health, as_of) -> CheckedBatch:
+    """Rows checked and sorted into accepted, quarantined and duplicate. A failed health check
+    (volume, freshness) rejects the day's files of the feed as a whole."""
+    typed, duplicate, outcomes = check_rows(settings, con, schema, raw, params)
+    unique = typed.filter(~duplicate)
+    health_rule = next((o.rule for o in health if not o.success), None)
+    todays = {}
+    if health_rule is not None:
+        files = raw.filter(pl.col("_partition_date") == as_of)["_file_path"].unique().to_list()
+        todays = dict.fromkeys(files, health_rule)
+    verdicts = _verdicts(unique, outcomes, todays)
+    return CheckedBatch(
+        typed=unique,
+        accepted=unique.join(verdicts, on="_row_id", how="anti"),
+        quarantined=unique.join(verdicts, on="_row_id", how="inner"),
+        duplicates=typed.filter(duplicate),
+        outcomes=outcomes,
+        rejected_files=todays,
+    )
+
+
+def _store_batch(
+    con, schema: FeedSchema, pending: list[str], batch: CheckedBatch | None, now
+) -> None:
     """Accepted rows, quarantined rows and per-file accounting; empties the raw table."""
     feed = schema.feed
-    warehouse.append_frame(
-        con, warehouse.accepted_table(feed), batch.accepted.select([*schema.names, *ACCEPTED_META])
-    )
-    warehouse.append_frame(con, "quarantine", _quarantine_rows(feed, batch.quarantined, now))
-    counts = _file_counts(raw, batch.accepted, batch.quarantined, batch.duplicates)
+    if batch is not None:
+        warehouse.append_frame(
+            con,
+            warehouse.accepted_table(feed),
+            batch.accepted.select([*schema.names, *ACCEPTED_META]),
+        )
+        warehouse.append_frame(con, "quarantine", _quarantine_rows(feed, batch.quarantined, now))
+    counts = _file_counts(pending, batch)
     con.register("file_counts", counts)
     con.execute(
         """
@@ -424,9 +437,14 @@ def _quarantine_rows(feed: str, quarantined: pl.DataFrame, now: datetime) -> pl.
     )
 
 
-def _file_counts(raw, accepted, quarantined, dupes) -> pl.DataFrame:
-    """Per file: accepted, quarantined and duplicate rows, and the critical rule if rejected."""
-    files = raw.select("_file_path").unique()
+def _file_counts(pending: list[str], batch: CheckedBatch | None) -> pl.DataFrame:
+    """Per pending file: accepted, quarantined and duplicate rows, and the critical rule if
+    rejected (an empty file has zeros)."""
+    out = pl.DataFrame({"_file_path": pending}, schema={"_file_path": pl.String})
+    empty = pl.DataFrame(schema={"_file_path": pl.String, "rule": pl.String, "severity": pl.String})
+    accepted = batch.accepted if batch else empty
+    quarantined = batch.quarantined if batch else empty
+    duplicates = batch.duplicates if batch else empty
 
     def count(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         return frame.group_by("_file_path").agg(pl.len().cast(pl.Int64).alias(name))
@@ -436,11 +454,10 @@ def _file_counts(raw, accepted, quarantined, dupes) -> pl.DataFrame:
         .group_by("_file_path")
         .agg(pl.col("rule").first().alias("rejected_rule"))
     )
-    out = files
     for frame, name in (
         (accepted, "rows_accepted"),
         (quarantined, "rows_quarantined"),
-        (dupes, "rows_duplicate"),
+        (duplicates, "rows_duplicate"),
     ):
         out = out.join(count(frame, name), on="_file_path", how="left")
     out = out.join(rejected, on="_file_path", how="left")
@@ -449,17 +466,18 @@ def _file_counts(raw, accepted, quarantined, dupes) -> pl.DataFrame:
     )
 
 
-def _critical_problems(feed: str, unique: pl.DataFrame, outcomes: list[RuleOutcome]) -> list[str]:
-    """Readable lines naming file, column and rule for every failed critical expectation."""
+def _critical_problems(feed: str, batch: CheckedBatch) -> list[str]:
+    """Readable lines naming file, column and rule for every file a critical rule rejected."""
     lines = []
-    for outcome in outcomes:
+    for outcome in batch.outcomes:
         if outcome.success or outcome.severity != "critical":
             continue
-        failing = unique.filter(pl.col("_row_id").is_in(list(outcome.row_ids)))
+        failing = batch.typed.filter(pl.col("_row_id").is_in(list(outcome.row_ids)))
         by_file = failing.group_by("_file_path").agg(pl.len(), pl.col("_missing_required").first())
         for path, n, missing in by_file.sort("_file_path").iter_rows():
             detail = f" (missing required column(s): {missing})" if missing else ""
             lines.append(f"{path}: rule {outcome.rule} failed on {n} row(s){detail}")
-        if outcome.row_ids == set() and not outcome.success:
+        if not outcome.row_ids:
             lines.append(f"feed {feed}: rule {outcome.rule} failed for the batch")
+    lines += [f"{path}: rejected by {rule}" for path, rule in sorted(batch.rejected_files.items())]
     return lines
