@@ -12,6 +12,8 @@
 -- edge, not wrapped), W_i = sum_j w_ij, S1_i = sum_j w_ij^2 (= W_i for 0/1 weights), mean and S
 -- the mean and population standard deviation of x over the bureau's n cells. gi_z is null when
 -- S = 0 (no variation, e.g. no cases at all) or the denominator vanishes (n <= W_i).
+-- W_i, z_i and hot_class are the macros of transforms/macros/gi_star.sql, shared with the
+-- weekly Gi* behind the emerging hotspots.
 -- gi_p is two-sided; gi_p_fdr is the Benjamini-Hochberg adjusted p over the bureau's cells.
 -- hot_class: +3 / +2 / +1 for a hot spot at 99% / 95% / 90% confidence (p < 0.01 / 0.05 /
 -- 0.10, z > 0), -3 / -2 / -1 for a cold spot, 0 otherwise (and when gi_z is null); it uses
@@ -103,8 +105,7 @@ cell_values as (
         coalesce(cell_counts.cases, 0) as cases,
         coalesce(neighbourhood_sums.neighbourhood_cases, 0) as neighbourhood_cases,
         -- W_i: cells of the 3 x 3 window inside the grid
-        (least(cells.cell_x + 1, frames.n_cols - 1) - greatest(cells.cell_x - 1, 0) + 1)
-        * (least(cells.cell_y + 1, frames.n_rows - 1) - greatest(cells.cell_y - 1, 0) + 1)
+        gi_window_cells(cells.cell_x, cells.cell_y, frames.n_cols, frames.n_rows)
             as neighbour_count
     from cells
     inner join frames on cells.bureau_id = frames.bureau_id
@@ -126,7 +127,7 @@ bureau_stats as (
         count(*) as n_cells,
         sum(cases) as cases_in_grid,
         avg(cases) as mean_cases,
-        stddev_pop(cases) as sd_cases
+        integer_stddev_pop(cases) as sd_cases
     from cell_values
     group by bureau_id
 ),
@@ -138,26 +139,13 @@ scored as (
         bureau_stats.cases_in_grid,
         bureau_stats.mean_cases,
         bureau_stats.sd_cases,
-        case
-            when
-                bureau_stats.sd_cases > 0
-                and bureau_stats.n_cells * cell_values.neighbour_count
-                - cell_values.neighbour_count ^ 2 > 0
-                then
-                    (
-                        cell_values.neighbourhood_cases
-                        - bureau_stats.mean_cases * cell_values.neighbour_count
-                    )
-                    / (
-                        bureau_stats.sd_cases * sqrt(
-                            (
-                                bureau_stats.n_cells * cell_values.neighbour_count
-                                - cell_values.neighbour_count ^ 2
-                            )
-                            / (bureau_stats.n_cells - 1)
-                        )
-                    )
-        end as gi_z
+        gi_star_z(
+            cell_values.neighbourhood_cases,
+            cell_values.neighbour_count,
+            bureau_stats.n_cells,
+            bureau_stats.mean_cases,
+            bureau_stats.sd_cases
+        ) as gi_z
     from cell_values
     inner join bureau_stats on cell_values.bureau_id = bureau_stats.bureau_id
 ),
@@ -206,13 +194,7 @@ significance as (
 classified as (
     select
         *,
-        case
-            when gi_z is null or gi_z = 0 then 0
-            when class_p < 0.01 then 3 * cast(sign(gi_z) as integer)
-            when class_p < 0.05 then 2 * cast(sign(gi_z) as integer)
-            when class_p < 0.10 then 1 * cast(sign(gi_z) as integer)
-            else 0
-        end as hot_class
+        gi_hot_class(gi_z, class_p) as hot_class
     from significance
 ),
 

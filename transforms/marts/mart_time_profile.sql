@@ -103,7 +103,7 @@ summed as (
         scope_id,
         isodow(hour_start) as weekday,
         hour(hour_start) as hour,
-        sum(weight) as weight
+        exact_sum(weight) as weight
     from scoped
     where weight > 0
     group by all

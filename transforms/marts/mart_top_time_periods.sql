@@ -38,7 +38,7 @@ blocks as (
         profile.scope_id,
         profile.weekday,
         profile.hour // params.block_hours * params.block_hours as block_start_hour,
-        sum(profile.weight) as weight
+        exact_sum(profile.weight) as weight
     from profile
     cross join params
     group by all
@@ -47,7 +47,7 @@ blocks as (
 ranked as (
     select
         *,
-        sum(weight) over (partition by scope, scope_id) as scope_weight,
+        exact_sum(weight) over (partition by scope, scope_id) as scope_weight,
         row_number() over (
             partition by scope, scope_id order by weight desc, weekday asc, block_start_hour asc
         ) as period_rank
