@@ -1,4 +1,4 @@
-# beatbrief: make demo | make test | make lint | make fmt | make airflow
+# beatbrief: make demo | make test | make bench | make lint | make fmt | make airflow
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -14,11 +14,12 @@ DEMO_DAYS ?= 400
 DEMO_SEED ?= 20261128
 AIRFLOW_PORT ?= 8080
 
-.PHONY: help setup browser demo test lint fmt airflow clean
+.PHONY: help setup browser demo test bench lint fmt airflow clean
 
 help:
 	@echo "make demo     simulate the demo county and run the daily DAG for $(DEMO_DATE)"
 	@echo "make test     set up the environment and run the test suite"
+	@echo "make bench    time every stage at county and province scale against a bare DuckDB pass"
 	@echo "make lint     ruff + sqlfluff;  make fmt: format"
 	@echo "make airflow  Airflow UI on http://127.0.0.1:$(AIRFLOW_PORT) with the project's DAGs"
 
@@ -44,6 +45,9 @@ demo: setup
 
 test: setup browser
 	$(UV) run pytest -q; rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
+
+bench: setup
+	$(UV) run python -m beatbrief.bench
 
 lint: setup
 	$(UV) run ruff check .

@@ -11,8 +11,9 @@ from datetime import date
 # GB 11643-1999: weight of each of the first 17 digits, and the check character by sum mod 11
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
-ID_CARD_PATTERN = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-MOBILE_PATTERN = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
+# Not inside a longer token, and not the fraction digits of a decimal number (coordinates).
+ID_CARD_PATTERN = re.compile(r"(?<![0-9A-Za-z.])\d{17}[\dXx](?![0-9A-Za-z])")
+MOBILE_PATTERN = re.compile(r"(?<![0-9A-Za-z.])1[3-9]\d{9}(?![0-9A-Za-z])")
 
 
 def id_check_character(first17: str) -> str:

@@ -13,7 +13,8 @@ read in Asia/Shanghai). Per feed, in reference-first order:
 
 Then **transform** builds the DuckDB SQL models (staging → intermediate → marts) for the day,
 even when a feed failed, and **publish** writes `HOME/briefings/<date>/index.html`, with a
-banner naming any failed feed and what the figures exclude.
+banner naming any failed feed and what the figures exclude. Last, **check_feeds** fails the run
+if any feed did not arrive whole, so the failure is not lost behind a published briefing.
 
 All work lives in `transforms/`, `expectations/` and `reports/`; this file only wires it.
 `HOME` is `$BEATBRIEF_HOME`. See docs/ARCHITECTURE.md.
@@ -98,9 +99,22 @@ def beatbrief_daily():
             previous >> group
         previous = group
 
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def check_feeds(**context) -> dict:
+        """Fail the run, after the briefing is out, if any feed did not arrive whole."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from beatbrief.config import Settings, as_of_date
+        from expectations.validate import FeedValidationError, assert_feeds_ok
+
+        try:
+            return assert_feeds_ok(Settings.from_env(), as_of_date(context["logical_date"]))
+        except FeedValidationError as error:
+            raise AirflowFailException(str(error)) from error
+
     built = transform()
     previous >> built
-    publish(built)
+    publish(built) >> check_feeds()
 
 
 beatbrief_daily()

@@ -481,3 +481,33 @@ def _critical_problems(feed: str, batch: CheckedBatch) -> list[str]:
             lines.append(f"feed {feed}: rule {outcome.rule} failed for the batch")
     lines += [f"{path}: rejected by {rule}" for path, rule in sorted(batch.rejected_files.items())]
     return lines
+
+
+def assert_feeds_ok(settings: Settings, as_of: date) -> dict[str, str]:
+    """Fail, naming each feed that did not arrive whole for the day (after the briefing is
+    published with its banner), so the Airflow run itself ends failed; return the statuses."""
+    from beatbrief.feeds import FEED_NAMES
+
+    with warehouse.connect(settings) as con:
+        status = dict(
+            con.execute(
+                "select feed, coalesce(problems, status) from feed_status "
+                "where as_of_date = ? and status <> 'ok'",
+                [as_of],
+            ).fetchall()
+        )
+        checked = {
+            row[0]
+            for row in con.execute(
+                "select feed from feed_status where as_of_date = ?", [as_of]
+            ).fetchall()
+        }
+    for feed in FEED_NAMES:
+        if feed not in checked:
+            status[feed] = "not validated (its task did not run to the end)"
+    if status:
+        raise FeedValidationError(
+            f"feeds not whole for {as_of}: "
+            + "; ".join(f"{feed}: {problem}" for feed, problem in sorted(status.items()))
+        )
+    return dict.fromkeys(FEED_NAMES, "ok")

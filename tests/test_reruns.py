@@ -87,9 +87,10 @@ def test_a_killed_transform_leaves_the_warehouse_consistent(county, tmp_path):
         import os, signal
         from datetime import date
         import transforms.runner as runner
+        from pathlib import Path
         from beatbrief.config import Settings
         from tests.pipeline import load_feeds
-        settings = Settings(home={str(settings.home)!r})
+        settings = Settings(home=Path({str(settings.home)!r}))
         load_feeds(settings, date.fromisoformat({END.isoformat()!r}))
         real = runner.run_model
         def run_then_die(con, model, params):

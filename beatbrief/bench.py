@@ -1,0 +1,299 @@
+"""`make bench`: how fast each stage runs, against a floor measured in the same run.
+
+For each scale (county, province) it simulates the feeds, loads them, and builds every model
+for the last day. Per stage it prints the input rows, seconds, rows/s and the ratio to the
+floor: one bare DuckDB pass over the same input (count(*) grouped by a 250 m cell), so the
+ratios mean the same on a busy or a quiet machine. The goal is every stage within 3x.
+It also times Getis-Ord Gi* alone on a synthetic 40,000-cell bureau (goal: under 50 ms) and,
+where the reports layer provides it, the pages (size, render time, publish time).
+
+The county run loads through the real ingest and GX validation (timed as stages). The province
+run (about 40 million GPS pings a day) loads the simulator's Parquet pings straight into the
+accepted table with DuckDB and reads the other feeds with the project's readers, skipping GX,
+whose pandas route does not fit that volume (see docs/data-quality.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from beatbrief.config import Settings
+from beatbrief.feeds import FEED_NAMES, load_schema
+
+END = date(2026, 11, 27)
+SCALES = {
+    # scale: simulated days of cases, days of patrols
+    "county": (400, 28),
+    "province": (56, 1),
+}
+PING_MODELS_ROOT = "stg_patrol_pings"
+# a bare binning to roughly 250 m cells at 44°N, for the floor
+FLOOR_SQL = (
+    "select floor(lon / 0.0031) as x, floor(lat / 0.00225) as y, count(*) as n "
+    "from {table} group by all"
+)
+
+
+def simulate(home: Path, scale: str) -> None:
+    """Write the simulated feeds for a scale."""
+    from beatbrief.simulate import run_simulation
+
+    days, ping_days = SCALES[scale]
+    run_simulation(home, end=END, days=days, seed=20261128, scale=scale, fault_rate=0.0,
+                   ping_days=ping_days)
+
+
+def load_validated(settings: Settings) -> list[dict]:
+    """Ingest and validate every feed the way the DAG does; one timed stage per step."""
+    from expectations.validate import validate_feed
+    from transforms.ingest import ingest_feed
+
+    stages = []
+    for feed in FEED_NAMES:
+        started = time.perf_counter()
+        read = ingest_feed(settings, feed, END)["rows_read"]
+        stages.append(_stage(f"ingest {feed}", "landing", read, time.perf_counter() - started))
+        started = time.perf_counter()
+        validate_feed(settings, feed, END)
+        stages.append(_stage(f"validate {feed}", "landing", read, time.perf_counter() - started))
+    return stages
+
+
+def load_direct(settings: Settings) -> list[dict]:
+    """Load the simulated files into the accepted tables without GX (province scale)."""
+    from transforms import warehouse
+    from transforms.casting import cast_to_contract
+    from transforms.readers import read_file
+
+    stages = []
+    with warehouse.connect(settings) as con:
+        for feed in FEED_NAMES:
+            started = time.perf_counter()
+            schema = load_schema(feed)
+            files = sorted((settings.landing_dir / feed).glob("*/*"))
+            if feed == "patrol_pings":
+                con.execute(
+                    "insert into accepted_patrol_pings by name select *, "
+                    "cast(regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})/[^/]+$', 1) as date) "
+                    "as _partition_date, filename as _file_path from read_parquet(?, "
+                    "filename = true)",
+                    [[str(f) for f in files]],
+                )
+                rows = con.execute("select count(*) from accepted_patrol_pings").fetchall()[0][0]
+            else:
+                frames = []
+                for path in files:
+                    raw = read_file(path, schema).rows.with_columns(
+                        pl.lit(date.fromisoformat(path.parent.name)).alias("_partition_date")
+                    )
+                    frames.append(cast_to_contract(raw, schema))
+                typed = pl.concat(frames) if frames else pl.DataFrame()
+                rows = typed.height
+                if rows:
+                    keep = [*schema.names, "_file_path", "_line_number", "_partition_date"]
+                    warehouse.append_frame(con, warehouse.accepted_table(feed), typed.select(keep))
+            stages.append(_stage(f"load {feed} (no GX)", "landing", rows,
+                                 time.perf_counter() - started))
+    return stages
+
+
+def floors(settings: Settings) -> dict[str, tuple[int, float]]:
+    """Rows and best-of-3 seconds of the bare pass over each model input (cases, pings)."""
+    from transforms import warehouse
+
+    out = {}
+    with warehouse.connect(settings) as con:
+        for name, table in (("cases", "stg_cases"), ("pings", "stg_patrol_pings")):
+            rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                con.execute(FLOOR_SQL.format(table=table)).fetchall()
+                times.append(time.perf_counter() - started)
+            out[name] = (rows, min(times))
+    return out
+
+
+def model_inputs() -> dict[str, str]:
+    """Which input (cases or pings) each model mainly reads: pings if it depends on them."""
+    from transforms.runner import discover_models
+
+    models = discover_models()
+    reads_pings: dict[str, bool] = {}
+    for model in models:  # dependency order: a model's inputs are decided before it
+        reads_pings[model.name] = model.name == PING_MODELS_ROOT or any(
+            reads_pings.get(other) for other in reads_pings if _mentions(model.sql, other)
+        )
+    return {name: "pings" if flag else "cases" for name, flag in reads_pings.items()}
+
+
+def _mentions(sql: str, name: str) -> bool:
+    import re
+
+    return re.search(rf"\b{name}\b", sql) is not None
+
+
+def build(settings: Settings) -> list[dict]:
+    """Build every model for the day; one stage per model, with its floor ratio."""
+    from transforms.runner import build_models
+
+    built = build_models(settings, END)["models"]
+    base = floors(settings)
+    inputs = model_inputs()
+    stages = []
+    for name, info in built.items():
+        kind = inputs.get(name, "cases")
+        rows, floor = base[kind]
+        stages.append(_stage(name, kind, rows, info["seconds"], floor))
+    return stages
+
+
+def gi_star_40k(repeats: int = 5) -> dict:
+    """Time mart_hotspot_cells alone on a synthetic 200 x 200 cell bureau (best of `repeats`)."""
+    import math
+
+    import numpy as np
+
+    from transforms import warehouse
+    from transforms.runner import discover_models, model_parameters, run_model
+
+    settings = Settings(home=Path(tempfile.mkdtemp(prefix="beatbrief-bench-gi-")))
+    lon0, lat0, metres_per_degree = 125.0, 44.0, 6_371_008.8 * math.pi / 180
+    side = 199 * settings.grid_cell_m  # with the one-cell padding: 200 x 200 cells (about)
+
+    def lon(x: float) -> float:
+        return lon0 + x / (metres_per_degree * math.cos(math.radians(lat0)))
+
+    def lat(y: float) -> float:
+        return lat0 + y / metres_per_degree
+
+    rng = np.random.default_rng(1)
+    stations = [{"station_id": "S1", "station_name": "S1", "station_type": "urban",
+                 "officer_count": 30, "bureau_id": "B1", "bureau_name": "B1",
+                 "bureau_type": "county", "bureau_officer_count": 100,
+                 "lon": lon(0.0), "lat": lat(0.0)},
+                {"station_id": "S2", "station_name": "S2", "station_type": "town",
+                 "officer_count": 12, "bureau_id": "B1", "bureau_name": "B1",
+                 "bureau_type": "county", "bureau_officer_count": 100,
+                 "lon": lon(side), "lat": lat(side)}]
+    communities = [
+        {"community_id": f"C{i}", "community_name": f"C{i}", "station_id": f"S{1 + i % 2}",
+         "area_type": "rural", "lon": lon(x), "lat": lat(y), "radius_m": 0.0,
+         "has_police_office": True, "office_officer_count": 1,
+         "is_complex_central_village": False, "is_former_township_seat": False,
+         "is_remote": False}
+        for i, (x, y) in enumerate(rng.uniform(0, side, size=(300, 2)))
+    ]
+    points = rng.normal(side / 2, side / 6, size=(20_000, 2)).clip(0, side)
+    cases = [
+        {"case_id": f"K{i}", "station_id": "S1", "kind": "criminal", "category": "theft",
+         "place_type": "street", "reported_at": f"2026-11-{1 + i % 27:02d} 08:00:00",
+         "updated_at": "2026-11-27 08:00:00", "status": "accepted", "lon": lon(x), "lat": lat(y)}
+        for i, (x, y) in enumerate(points)
+    ]
+    con = warehouse.open_connection(":memory:", settings)
+    try:
+        for feed, rows in (("stations", stations), ("communities", communities), ("cases", cases)):
+            frame = pl.DataFrame(rows).with_columns(
+                pl.lit(END).alias("_partition_date"), pl.lit("bench").alias("_file_path"),
+                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_line_number"))
+            warehouse.append_frame(con, warehouse.accepted_table(feed), frame)
+        params = model_parameters(settings, END)
+        models = {m.name: m for m in discover_models()}
+        for name in ("stg_stations", "stg_communities", "stg_road_segments", "stg_case_history",
+                     "stg_cases", "int_bureau_frames", "int_grid_cells", "int_case_cells"):
+            run_model(con, models[name], params)
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            run_model(con, models["mart_hotspot_cells"], params)
+            times.append(time.perf_counter() - started)
+        cells = con.execute(
+            "select count(*) from mart_hotspot_cells where as_of_date = ?", [END]
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+        shutil.rmtree(settings.home, ignore_errors=True)
+    return {"cells": cells, "best_ms": round(min(times) * 1000, 1),
+            "median_ms": round(statistics.median(times) * 1000, 1), "goal_ms": 50}
+
+
+def _stage(name: str, kind: str, rows: int, seconds: float, floor: float | None = None) -> dict:
+    return {
+        "stage": name,
+        "input": kind,
+        "rows": rows,
+        "seconds": round(seconds, 4),
+        "rows_per_s": round(rows / seconds) if seconds > 0 else None,
+        "floor_s": None if floor is None else round(floor, 4),
+        "ratio": None if floor in (None, 0) else round(seconds / floor, 2),
+    }
+
+
+def print_table(scale: str, stages: list[dict]) -> None:
+    """The per-stage table."""
+    print(f"\n== {scale} ==")
+    print(f"{'stage':42} {'input':8} {'rows':>11} {'seconds':>9} {'rows/s':>12} "
+          f"{'floor s':>8} {'x floor':>8}")
+    for s in stages:
+        ratio = "" if s["ratio"] is None else f"{s['ratio']:.1f}"
+        floor = "" if s["floor_s"] is None else f"{s['floor_s']:.4f}"
+        print(f"{s['stage']:42} {s['input']:8} {s['rows']:>11,} {s['seconds']:>9.3f} "
+              f"{(s['rows_per_s'] or 0):>12,} {floor:>8} {ratio:>8}")
+    ratios = [s["ratio"] for s in stages if s["ratio"] is not None]
+    if ratios:
+        over = [s["stage"] for s in stages if s["ratio"] is not None and s["ratio"] > 3]
+        print(f"median ratio to floor: {statistics.median(ratios):.1f}; "
+              f"stages over 3x: {len(over)} of {len(ratios)}"
+              + (f" ({', '.join(over)})" if over else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and write bench-output/bench.json."""
+    parser = argparse.ArgumentParser(prog="beatbrief bench", description=__doc__)
+    parser.add_argument("--scales", default="county,province")
+    parser.add_argument("--out", default="bench-output")
+    args = parser.parse_args(argv)
+    results = {}
+    for scale in args.scales.split(","):
+        home = Path(tempfile.mkdtemp(prefix=f"beatbrief-bench-{scale}-"))
+        try:
+            settings = Settings(home=home)
+            started = time.perf_counter()
+            simulate(home, scale)
+            stages = [_stage("simulate", "-", 0, time.perf_counter() - started)]
+            stages += load_validated(settings) if scale == "county" else load_direct(settings)
+            stages += build(settings)
+            stages += pages(settings)
+            print_table(scale, stages)
+            results[scale] = stages
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+    results["gi_star_40k_cells"] = gi_star_40k()
+    print(f"\nGi* on a 40,000-cell bureau: {results['gi_star_40k_cells']}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+def pages(settings: Settings) -> list[dict]:
+    """Page measurements from the reports layer, when it provides them."""
+    try:
+        from reports.bench import measure_pages
+    except ImportError:
+        return []
+    return measure_pages(settings, END)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
