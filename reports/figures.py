@@ -1,15 +1,22 @@
-"""Plotly figure builders: each takes mart rows (Polars) and labels, and returns a Figure.
+"""Plotly figure builders: each takes mart rows (Polars) and labels, and returns a figure as a
+plain dict (`{"data": [...], "layout": {...}}`), which `figure_html` embeds in a page.
+
+Why dicts and not `go.Figure`: building and validating a go.Figure costs about 17 ms per
+figure, which is 70 s for the figures of 700 station pages; a dict costs well under 1 ms.
+tests/reports/test_figures.py validates every builder's output with `go.Figure(spec)`, so a
+misspelt attribute still fails a test.
 
 No figure loads anything from the network: maps are plain lon/lat axes with an equal-distance
-aspect, drawn over community and station points, never over web map tiles.
+aspect, drawn over community and station points, never over web map tiles or geo topojson.
 """
 
 from __future__ import annotations
 
+import json
 import math
 
-import plotly.graph_objects as go
 import polars as pl
+from markupsafe import Markup
 
 from reports.messages import Messages
 
@@ -17,42 +24,57 @@ FONT_STACK = (
     '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
     '"WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", sans-serif'
 )
-CATEGORY_COLOURS = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#ff7f0e",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-    "#393b79",
-    "#637939",
-    "#8c6d31",
-    "#843c39",
-    "#7b4173",
-    "#3182bd",
-    "#e6550d",
-    "#31a354",
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+# Gi* classes -3..+3: cold blues, a pale grey for "not significant" inside the jurisdiction,
+# hot reds; cells outside the page's jurisdiction are null and not drawn at all
+HOT_CLASS_COLOURS = ("#2166ac", "#67a9cf", "#d1e5f0", "#f0f0f0", "#fddbc7", "#ef8a62", "#b2182b")
+# characters that could end a <script> element or start an HTML comment inside it, and the two
+# line separators that end a JavaScript string: all escaped as JSON unicode escapes
+_SCRIPT_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 )
 
 
-def _layout(fig: go.Figure, height: int) -> go.Figure:
-    """Shared layout: Chinese-capable fonts, compact margins, white background."""
-    fig.update_layout(
-        height=height,
-        margin={"l": 60, "r": 20, "t": 30, "b": 50},
-        font={"family": FONT_STACK, "size": 13},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.15},
+def script_json(value) -> str:
+    """JSON that is safe inside a <script> element whatever strings it holds."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str).translate(
+        _SCRIPT_ESCAPES
     )
-    return fig
 
 
-def category_bars(counts: pl.DataFrame, msg: Messages) -> go.Figure:
+def figure_html(spec: dict, div_id: str) -> Markup:
+    """A figure as its div and the script that draws it (plotly.js is loaded once per page)."""
+    return Markup(
+        f'<div id="{div_id}" class="plot"></div><script>Plotly.newPlot({script_json(div_id)}, '
+        f"{script_json(spec['data'])}, {script_json(spec['layout'])}, "
+        f"{script_json(PLOT_CONFIG)});</script>"
+    )
+
+
+def clean(values) -> list:
+    """A column as a JSON-ready list: NaN and infinities become null, floats are rounded."""
+    out = []
+    for value in values:
+        if isinstance(value, float):
+            value = round(value, 6) if math.isfinite(value) else None
+        out.append(value)
+    return out
+
+
+def layout(height: int, **extra) -> dict:
+    """Shared layout: Chinese-capable fonts, compact margins, white background."""
+    return {
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
+        "font": {"family": FONT_STACK, "size": 13},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "legend": {"orientation": "h", "y": -0.15},
+        **extra,
+    }
+
+
+def category_bars(counts: pl.DataFrame, msg: Messages) -> dict:
     """Horizontal bars: the day's count per category against the previous 7-day daily average.
 
     `counts` has columns category, day_count, previous_7d_daily_avg (one scope, no 'all')."""
@@ -60,90 +82,206 @@ def category_bars(counts: pl.DataFrame, msg: Messages) -> go.Figure:
         ["day_count", "previous_7d_daily_avg", "category"], descending=[False, False, True]
     )
     labels = [msg.label("category", c) for c in rows["category"]]
-    fig = go.Figure()
-    fig.add_bar(
-        y=labels,
-        x=rows["previous_7d_daily_avg"].round(2).to_list(),
-        orientation="h",
-        name=msg.t("page", "previous_7d_avg"),
-        marker_color="#c7c7c7",
-    )
-    fig.add_bar(
-        y=labels,
-        x=rows["day_count"].to_list(),
-        orientation="h",
-        name=msg.t("page", "day"),
-        marker_color="#1f77b4",
-    )
-    fig.update_layout(barmode="group", xaxis_title=msg.t("page", "count"))
-    return _layout(fig, max(260, 28 * len(labels) + 120))
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": labels,
+            "x": clean(rows["previous_7d_daily_avg"].round(2)),
+            "name": msg.t("page", "previous_7d_avg"),
+            "marker": {"color": "#c7c7c7"},
+        },
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": labels,
+            "x": clean(rows["day_count"]),
+            "name": msg.t("page", "day"),
+            "marker": {"color": "#1f77b4"},
+        },
+    ]
+    return {
+        "data": data,
+        "layout": layout(
+            max(260, 28 * len(labels) + 120),
+            barmode="group",
+            xaxis={"title": {"text": msg.t("page", "count")}},
+        ),
+    }
 
 
-def case_map(
-    cases: pl.DataFrame, communities: pl.DataFrame, stations: pl.DataFrame, msg: Messages
-) -> go.Figure:
-    """The day's cases as points by category over community and station points, tile-free."""
-    fig = go.Figure()
-    fig.add_scatter(
-        x=communities["lon"].to_list(),
-        y=communities["lat"].to_list(),
-        mode="markers",
-        name=msg.t("page", "community"),
-        marker={"size": 5, "color": "#d0d0d0"},
-        text=communities["community_name"].to_list(),
-        hoverinfo="text",
+def _circle(lon: float, lat: float, radius_m: float, points: int = 24) -> tuple[list, list]:
+    """A circle of radius_m around a point as a closed lon/lat ring."""
+    dlat = radius_m / 111_195.0
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    angles = [2 * math.pi * k / points for k in range(points + 1)]
+    return (
+        [round(lon + dlon * math.cos(a), 6) for a in angles],
+        [round(lat + dlat * math.sin(a), 6) for a in angles],
     )
-    fig.add_scatter(
-        x=stations["lon"].to_list(),
-        y=stations["lat"].to_list(),
-        mode="markers",
-        name=msg.t("page", "station"),
-        marker={"size": 10, "color": "black", "symbol": "star"},
-        text=stations["station_name"].to_list(),
-        hoverinfo="text",
+
+
+def hot_class_trace(cells: pl.DataFrame, frame: dict, msg: Messages) -> dict | None:
+    """The Gi* classes of `cells` (cell_x, cell_y, hot_class, cases, gi_z) as a heatmap on the
+    bureau's lon/lat lattice (`frame`: lon0, lon_step, lat0, lat_step); cells not in `cells`
+    stay empty. One bureau per trace: each bureau has its own grid."""
+    if cells.height == 0 or not frame or frame.get("lon_step") is None:
+        return None
+    x0, x1 = cells["cell_x"].min(), cells["cell_x"].max()
+    y0, y1 = cells["cell_y"].min(), cells["cell_y"].max()
+    width, height = x1 - x0 + 1, y1 - y0 + 1
+    z: list[list] = [[None] * width for _ in range(height)]
+    text: list[list] = [[""] * width for _ in range(height)]
+    hover = msg.t("map", "cell_hover")
+    for x, y, hot_class, cases, gi_z in cells.select(
+        "cell_x", "cell_y", "hot_class", "cases", "gi_z"
+    ).iter_rows():
+        z[y - y0][x - x0] = hot_class
+        if hot_class:
+            text[y - y0][x - x0] = hover.format(
+                label=msg.label("hot_class", hot_class),
+                cases=cases,
+                z="—" if gi_z is None else f"{gi_z:.1f}",
+            )
+    steps = len(HOT_CLASS_COLOURS)
+    colorscale = []
+    for index, colour in enumerate(HOT_CLASS_COLOURS):
+        colorscale += [[index / steps, colour], [(index + 1) / steps, colour]]
+    return {
+        "type": "heatmap",
+        "x": [round(frame["lon0"] + frame["lon_step"] * i, 6) for i in range(x0, x1 + 1)],
+        "y": [round(frame["lat0"] + frame["lat_step"] * j, 6) for j in range(y0, y1 + 1)],
+        "z": z,
+        "text": text,
+        "hovertemplate": "%{text}<extra></extra>",
+        "zmin": -3.5,
+        "zmax": 3.5,
+        "colorscale": colorscale,
+        "hoverongaps": False,
+        "name": msg.t("map", "hot_classes"),
+        "colorbar": {
+            "title": {"text": msg.t("map", "hot_classes")},
+            "tickvals": list(range(-3, 4)),
+            "ticktext": [msg.label("hot_class", k) for k in range(-3, 4)],
+            "len": 0.8,
+        },
+    }
+
+
+def hotspot_map(
+    hot_traces: list[dict],
+    communities: pl.DataFrame,
+    stations: pl.DataFrame,
+    cases: pl.DataFrame,
+    alerts: pl.DataFrame,
+    msg: Messages,
+) -> dict:
+    """Gi* classes on the grid, near-repeat alert zones, the day's cases, community points and
+    station stars on plain lon/lat axes with an equal-distance aspect (no tiles)."""
+    data = list(hot_traces)
+    if alerts.height:
+        xs: list = []
+        ys: list = []
+        for lon, lat, radius in alerts.select("center_lon", "center_lat", "radius_m").iter_rows():
+            ring_x, ring_y = _circle(lon, lat, radius)
+            xs += [*ring_x, None]
+            ys += [*ring_y, None]
+        data.append(
+            {
+                "type": "scatter",
+                "x": xs,
+                "y": ys,
+                "mode": "lines",
+                "fill": "toself",
+                "fillcolor": "rgba(148, 0, 211, 0.12)",
+                "line": {"color": "#9400d3", "width": 1},
+                "name": msg.t("map", "alert_zones"),
+                "hoverinfo": "skip",
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "x": clean(communities["lon"]) if communities.height else [],
+            "y": clean(communities["lat"]) if communities.height else [],
+            "mode": "markers",
+            "name": msg.t("page", "community"),
+            "marker": {"size": 5, "color": "#8c8c8c"},
+            "text": communities["community_name"].to_list() if communities.height else [],
+            "hoverinfo": "text",
+        }
     )
-    located = cases.filter(pl.col("lon").is_not_null() & pl.col("lat").is_not_null())
-    for index, category in enumerate(sorted(located["category"].unique().to_list())):
-        part = located.filter(pl.col("category") == category)
-        fig.add_scatter(
-            x=part["lon"].to_list(),
-            y=part["lat"].to_list(),
-            mode="markers",
-            name=msg.label("category", category),
-            marker={
-                "size": 9,
-                "color": CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)],
-                "line": {"width": 1, "color": "white"},
+    located = (
+        cases.filter(pl.col("lon").is_not_null() & pl.col("lat").is_not_null())
+        if cases.height
+        else cases
+    )
+    if located.height:
+        data.append(
+            {
+                "type": "scatter",
+                "x": clean(located["lon"]),
+                "y": clean(located["lat"]),
+                "mode": "markers",
+                "name": msg.t("map", "day_cases"),
+                "marker": {"size": 7, "color": "#1f77b4", "line": {"width": 1, "color": "white"}},
+                "text": [
+                    f"{msg.label('category', c)} {t:%H:%M}"
+                    for c, t in located.select("category", "reported_at").iter_rows()
+                ],
+                "hoverinfo": "text",
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "x": clean(stations["lon"]) if stations.height else [],
+            "y": clean(stations["lat"]) if stations.height else [],
+            "mode": "markers",
+            "name": msg.t("page", "station"),
+            "marker": {"size": 13, "color": "black", "symbol": "star"},
+            "text": stations["station_name"].to_list() if stations.height else [],
+            "hoverinfo": "text",
+        }
+    )
+    lats = communities["lat"] if communities.height else stations["lat"]
+    mid_lat = lats.mean() if len(lats) else 35.0
+    return {
+        "data": data,
+        "layout": layout(
+            640,
+            # one degree of latitude is 1/cos(lat) times as long as one of longitude
+            yaxis={
+                "scaleanchor": "x",
+                "scaleratio": round(1 / math.cos(math.radians(mid_lat)), 6),
+                "title": {"text": msg.t("page", "lat")},
+                "showgrid": False,
+                "zeroline": False,
             },
-            text=[f"{msg.label('category', category)} {t:%H:%M}" for t in part["reported_at"]],
-            hoverinfo="text",
-        )
-    mid_lat = communities["lat"].mean() if communities.height else 35.0
-    # one degree of latitude is 1/cos(lat) times as long as one of longitude on the ground
-    fig.update_yaxes(
-        scaleanchor="x",
-        scaleratio=1 / math.cos(math.radians(mid_lat)),
-        title=msg.t("page", "lat"),
-        showgrid=False,
-    )
-    fig.update_xaxes(title=msg.t("page", "lon"), showgrid=False)
-    return _layout(fig, 620)
+            xaxis={"title": {"text": msg.t("page", "lon")}, "showgrid": False, "zeroline": False},
+        ),
+    }
 
 
-def time_heatmap(profile: pl.DataFrame, msg: Messages) -> go.Figure:
+def time_heatmap(profile: pl.DataFrame, msg: Messages) -> dict:
     """Weekday × hour heatmap of aoristic weights (`profile`: weekday, hour, weight)."""
-    grid = profile.sort(["weekday", "hour"])
-    z = [grid.filter(pl.col("weekday") == day)["weight"].round(2).to_list() for day in range(1, 8)]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=list(range(24)),
-            y=[msg.label("weekday", day) for day in range(1, 8)],
-            colorscale="YlOrRd",
-            colorbar={"title": {"text": msg.t("page", "weight")}},
-            hovertemplate="%{y} %{x}:00 — %{z:.2f}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(title=msg.t("page", "hour"), dtick=2)
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, 330)
+    grid = {(d, h): w for d, h, w in profile.select("weekday", "hour", "weight").iter_rows()}
+    z = [[round(grid.get((day, hour), 0.0), 2) for hour in range(24)] for day in range(1, 8)]
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": z,
+                "x": list(range(24)),
+                "y": [msg.label("weekday", day) for day in range(1, 8)],
+                "colorscale": "YlOrRd",
+                "colorbar": {"title": {"text": msg.t("page", "weight")}},
+                "hovertemplate": "%{y} %{x}:00 — %{z:.2f}<extra></extra>",
+            }
+        ],
+        "layout": layout(
+            330,
+            xaxis={"title": {"text": msg.t("page", "hour")}, "dtick": 2},
+            yaxis={"autorange": "reversed"},
+        ),
+    }

@@ -39,3 +39,15 @@ class Messages:
     def page(self) -> dict[str, str]:
         """All page texts, for templates."""
         return {key: entry[self.language] for key, entry in _catalogue()["page"].items()}
+
+    def groups(self) -> dict[str, dict]:
+        """Every group of the catalogue in this language, for templates (`m.kpi.kpi_few_cases`)."""
+        return _groups(self.language)
+
+
+@cache
+def _groups(language: str) -> dict[str, dict]:
+    return {
+        group: {key: entry[language] for key, entry in entries.items()}
+        for group, entries in _catalogue().items()
+    }

@@ -69,31 +69,41 @@ def read_quality(con, as_of: date, msg: Messages, trailing_days: int = 28) -> Qu
         "from validation_results where as_of_date = ? order by feed, check_name desc, rule",
         [as_of],
     ).fetchall():
-        results.setdefault(feed, []).append({
-            "check": msg.label("check", check), "rule": rule,
-            "severity": msg.label("severity", severity), "success": success,
-            "unexpected_count": unexpected, "element_count": DASH if elements is None else elements,
-            "notes": notes or "",
-        })
+        results.setdefault(feed, []).append(
+            {
+                "check": msg.label("check", check),
+                "rule": rule,
+                "severity": msg.label("severity", severity),
+                "success": success,
+                "unexpected_count": unexpected,
+                "element_count": DASH if elements is None else elements,
+                "notes": notes or "",
+            }
+        )
     feeds = []
     for feed in FEED_NAMES:
         st = status.get(feed)
         acc = accounting.get(feed, (feed, 0, 0, 0, 0, 0))
-        feeds.append({
-            "feed": feed,
-            "label": msg.label("feed", feed),
-            "status": st[1] if st else "not_checked",
-            "problems": st[2] if st else None,
-            "rows_today": st[3] if st else DASH,
-            "rows_expected": DASH if not st or st[4] is None else round(st[4], 1),
-            "latest_partition": st[5] if st and st[5] else DASH,
-            "days_old": DASH if not st or st[6] is None else st[6],
-            "quarantined_today": quarantined_today.get(feed, 0),
-            "files": acc[1], "rows_read": acc[2] or 0, "rows_accepted": acc[3] or 0,
-            "rows_quarantined": acc[4] or 0, "rows_duplicate": acc[5] or 0,
-            "impact": msg.label("feed_impact", feed),
-            "results": results.get(feed, []),
-        })
+        feeds.append(
+            {
+                "feed": feed,
+                "label": msg.label("feed", feed),
+                "status": st[1] if st else "not_checked",
+                "problems": st[2] if st else None,
+                "rows_today": st[3] if st else DASH,
+                "rows_expected": DASH if not st or st[4] is None else round(st[4], 1),
+                "latest_partition": st[5] if st and st[5] else DASH,
+                "days_old": DASH if not st or st[6] is None else st[6],
+                "quarantined_today": quarantined_today.get(feed, 0),
+                "files": acc[1],
+                "rows_read": acc[2] or 0,
+                "rows_accepted": acc[3] or 0,
+                "rows_quarantined": acc[4] or 0,
+                "rows_duplicate": acc[5] or 0,
+                "impact": msg.label("feed_impact", feed),
+                "results": results.get(feed, []),
+            }
+        )
     rules = [
         {"label": msg.label("feed", feed), "rule": rule, "rows": rows}
         for feed, rule, rows in con.execute(
@@ -102,8 +112,7 @@ def read_quality(con, as_of: date, msg: Messages, trailing_days: int = 28) -> Qu
             [as_of - timedelta(days=trailing_days - 1), as_of],
         ).fetchall()
     ]
-    return QualityView(feeds=feeds, rules=rules,
-                       failed=[f for f in feeds if f["status"] != "ok"])
+    return QualityView(feeds=feeds, rules=rules, failed=[f for f in feeds if f["status"] != "ok"])
 
 
 def link_quality(view: QualityView, settings: Settings, as_of: date, page_folder: Path) -> None:

@@ -115,6 +115,7 @@ def model_parameters(settings: Settings, as_of: date, loaded_through: date | Non
         "visit_minutes": settings.patrol_visit_minutes,
         "hot_class_min": settings.patrol_hot_class_min,
         "misaligned_hot_share": settings.patrol_misaligned_hot_share,
+        "misaligned_max_z": settings.patrol_misaligned_max_z,
         "capacity_days": settings.plan_capacity_days,
         "directed_share": settings.plan_directed_share,
         "plan_max_entries": settings.plan_max_entries,
@@ -201,9 +202,9 @@ def _build(con, models: list[Model], params: dict, built: dict) -> None:
         except duckdb.Error as error:
             raise ModelError(f"{model.path}: {error}") from error
         incremental = model.materialized == "incremental"
+        where = " where as_of_date = $d" if incremental else ""
         rows = con.execute(
-            f"select count(*) from {model.name}" + (" where as_of_date = $d" if incremental else ""),
-            {"d": day} if incremental else {},
+            f"select count(*) from {model.name}{where}", {"d": day} if incremental else {}
         ).fetchall()[0][0]
         built[model.name] = {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
         log.info("built %s for %s: %d rows in %.2f s", model.name, day, rows,

@@ -1,0 +1,6 @@
+-- query: history_start
+-- the first and last reported dates of the warehouse's case history (null when it has none)
+select
+    min(reported_date) as first_date,
+    max(reported_date) as last_date
+from stg_cases

@@ -1,0 +1,12 @@
+-- query: time_profile
+-- one row per scope, weekday and hour of mart_time_profile for $as_of_date
+-- parameters: $as_of_date
+select
+    scope,
+    scope_id,
+    weekday,
+    hour,
+    weight
+from mart_time_profile
+where as_of_date = $as_of_date
+order by scope, scope_id, weekday, hour
