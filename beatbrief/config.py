@@ -53,7 +53,7 @@ class Settings:
     # near repeat (Knox test): days of cases looked at, permutations and their seed, the fewest
     # located cases a bureau's category needs, p at or below which a band is significant, and
     # the days of recent cases that raise alerts
-    near_repeat_lookback_days: int = 365
+    near_repeat_lookback_days: int = 180
     near_repeat_permutations: int = 99
     near_repeat_seed: int = 20261128
     near_repeat_min_events: int = 30
@@ -67,10 +67,12 @@ class Settings:
     ping_max_gap_s: int = 120
     ping_max_speed_kmh: float = 150.0
     # deployment (docs/metrics.md): Koper's dose in minutes, the hot_class that makes a hot cell,
-    # the share of minutes in hot cells below which a team is flagged misaligned
+    # a team is flagged misaligned below both this share of minutes in hot cells and this
+    # minutes-weighted mean Gi* z
     patrol_visit_minutes: float = 15.0
     patrol_hot_class_min: int = 2
-    patrol_misaligned_hot_share: float = 0.10
+    patrol_misaligned_hot_share: float = 0.25
+    patrol_misaligned_max_z: float = 1.645
     # next-day patrol plan: capacity = mean daily officer-hours of the last plan_capacity_days
     # days x plan_directed_share; at most plan_max_entries entries of at most
     # plan_max_visit_minutes each; an active near-repeat alert adds plan_alert_bonus_z to a

@@ -12,9 +12,11 @@ read in Asia/Shanghai). Per feed, in reference-first order:
    in `feed_status` and fails the task, without holding back the other feeds.
 
 Then **transform** builds the DuckDB SQL models (staging → intermediate → marts) for the day,
-even when a feed failed, and **publish** writes `HOME/briefings/<date>/index.html`, with a
-banner naming any failed feed and what the figures exclude. Last, **check_feeds** fails the run
-if any feed did not arrive whole, so the failure is not lost behind a published briefing.
+even when a feed failed, and **publish** writes tomorrow's patrol plans
+(`HOME/plans/<date>/<station_id>.csv`) and the day's pages (`HOME/briefings/<date>/index.html`
+and one page per station), with a banner naming any failed feed and what the figures exclude.
+Last, **check_feeds** fails the run if any feed did not arrive whole, so the failure is not lost
+behind a published briefing.
 
 All work lives in `transforms/`, `expectations/` and `reports/`; this file only wires it.
 `HOME` is `$BEATBRIEF_HOME`. See docs/ARCHITECTURE.md.
@@ -84,11 +86,14 @@ def beatbrief_daily():
 
     @task(outlets=[BRIEFING])
     def publish(built: dict, **context) -> str:
-        """Publish the day's briefing and return its path."""
+        """Write tomorrow's patrol plans, publish the day's pages; return the briefing's path."""
         from beatbrief.config import Settings, as_of_date
+        from reports.plans import write_patrol_plans
         from reports.publish import publish_briefing
 
-        return str(publish_briefing(Settings.from_env(), as_of_date(context["logical_date"])))
+        settings, day = Settings.from_env(), as_of_date(context["logical_date"])
+        write_patrol_plans(settings, day)
+        return str(publish_briefing(settings, day))
 
     previous = None
     for feed in FEED_NAMES:  # reference first, so later feeds are checked against it
