@@ -48,8 +48,9 @@ def simulate(home: Path, scale: str) -> None:
     from beatbrief.simulate import run_simulation
 
     days, ping_days = SCALES[scale]
-    run_simulation(home, end=END, days=days, seed=20261128, scale=scale, fault_rate=0.0,
-                   ping_days=ping_days)
+    run_simulation(
+        home, end=END, days=days, seed=20261128, scale=scale, fault_rate=0.0, ping_days=ping_days
+    )
 
 
 def load_validated(settings: Settings) -> list[dict]:
@@ -101,8 +102,9 @@ def load_direct(settings: Settings) -> list[dict]:
                 if rows:
                     keep = [*schema.names, "_file_path", "_line_number", "_partition_date"]
                     warehouse.append_frame(con, warehouse.accepted_table(feed), typed.select(keep))
-            stages.append(_stage(f"load {feed} (no GX)", "landing", rows,
-                                 time.perf_counter() - started))
+            stages.append(
+                _stage(f"load {feed} (no GX)", "landing", rows, time.perf_counter() - started)
+            )
     return stages
 
 
@@ -177,40 +179,86 @@ def gi_star_40k(repeats: int = 5) -> dict:
         return lat0 + y / metres_per_degree
 
     rng = np.random.default_rng(1)
-    stations = [{"station_id": "S1", "station_name": "S1", "station_type": "urban",
-                 "officer_count": 30, "bureau_id": "B1", "bureau_name": "B1",
-                 "bureau_type": "county", "bureau_officer_count": 100,
-                 "lon": lon(0.0), "lat": lat(0.0)},
-                {"station_id": "S2", "station_name": "S2", "station_type": "town",
-                 "officer_count": 12, "bureau_id": "B1", "bureau_name": "B1",
-                 "bureau_type": "county", "bureau_officer_count": 100,
-                 "lon": lon(side), "lat": lat(side)}]
+    stations = [
+        {
+            "station_id": "S1",
+            "station_name": "S1",
+            "station_type": "urban",
+            "officer_count": 30,
+            "bureau_id": "B1",
+            "bureau_name": "B1",
+            "bureau_type": "county",
+            "bureau_officer_count": 100,
+            "lon": lon(0.0),
+            "lat": lat(0.0),
+        },
+        {
+            "station_id": "S2",
+            "station_name": "S2",
+            "station_type": "town",
+            "officer_count": 12,
+            "bureau_id": "B1",
+            "bureau_name": "B1",
+            "bureau_type": "county",
+            "bureau_officer_count": 100,
+            "lon": lon(side),
+            "lat": lat(side),
+        },
+    ]
     communities = [
-        {"community_id": f"C{i}", "community_name": f"C{i}", "station_id": f"S{1 + i % 2}",
-         "area_type": "rural", "lon": lon(x), "lat": lat(y), "radius_m": 0.0,
-         "has_police_office": True, "office_officer_count": 1,
-         "is_complex_central_village": False, "is_former_township_seat": False,
-         "is_remote": False}
+        {
+            "community_id": f"C{i}",
+            "community_name": f"C{i}",
+            "station_id": f"S{1 + i % 2}",
+            "area_type": "rural",
+            "lon": lon(x),
+            "lat": lat(y),
+            "radius_m": 0.0,
+            "has_police_office": True,
+            "office_officer_count": 1,
+            "is_complex_central_village": False,
+            "is_former_township_seat": False,
+            "is_remote": False,
+        }
         for i, (x, y) in enumerate(rng.uniform(0, side, size=(300, 2)))
     ]
     points = rng.normal(side / 2, side / 6, size=(20_000, 2)).clip(0, side)
     cases = [
-        {"case_id": f"K{i}", "station_id": "S1", "kind": "criminal", "category": "theft",
-         "place_type": "street", "reported_at": f"2026-11-{1 + i % 27:02d} 08:00:00",
-         "updated_at": "2026-11-27 08:00:00", "status": "accepted", "lon": lon(x), "lat": lat(y)}
+        {
+            "case_id": f"K{i}",
+            "station_id": "S1",
+            "kind": "criminal",
+            "category": "theft",
+            "place_type": "street",
+            "reported_at": f"2026-11-{1 + i % 27:02d} 08:00:00",
+            "updated_at": "2026-11-27 08:00:00",
+            "status": "accepted",
+            "lon": lon(x),
+            "lat": lat(y),
+        }
         for i, (x, y) in enumerate(points)
     ]
     con = warehouse.open_connection(":memory:", settings)
     try:
         for feed, rows in (("stations", stations), ("communities", communities), ("cases", cases)):
             frame = pl.DataFrame(rows).with_columns(
-                pl.lit(END).alias("_partition_date"), pl.lit("bench").alias("_file_path"),
-                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_line_number"))
+                pl.lit(END).alias("_partition_date"),
+                pl.lit("bench").alias("_file_path"),
+                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_line_number"),
+            )
             warehouse.append_frame(con, warehouse.accepted_table(feed), frame)
         params = model_parameters(settings, END)
         models = {m.name: m for m in discover_models()}
-        for name in ("stg_stations", "stg_communities", "stg_road_segments", "stg_case_history",
-                     "stg_cases", "int_bureau_frames", "int_grid_cells", "int_case_cells"):
+        for name in (
+            "stg_stations",
+            "stg_communities",
+            "stg_road_segments",
+            "stg_case_history",
+            "stg_cases",
+            "int_bureau_frames",
+            "int_grid_cells",
+            "int_case_cells",
+        ):
             run_model(con, models[name], params)
         times = []
         for _ in range(repeats):
@@ -223,8 +271,12 @@ def gi_star_40k(repeats: int = 5) -> dict:
     finally:
         con.close()
         shutil.rmtree(settings.home, ignore_errors=True)
-    return {"cells": cells, "best_ms": round(min(times) * 1000, 1),
-            "median_ms": round(statistics.median(times) * 1000, 1), "goal_ms": 50}
+    return {
+        "cells": cells,
+        "best_ms": round(min(times) * 1000, 1),
+        "median_ms": round(statistics.median(times) * 1000, 1),
+        "goal_ms": 50,
+    }
 
 
 def _stage(name: str, kind: str, rows: int, seconds: float, floor: float | None = None) -> dict:
@@ -242,19 +294,25 @@ def _stage(name: str, kind: str, rows: int, seconds: float, floor: float | None 
 def print_table(scale: str, stages: list[dict]) -> None:
     """The per-stage table."""
     print(f"\n== {scale} ==")
-    print(f"{'stage':42} {'input':8} {'rows':>11} {'seconds':>9} {'rows/s':>12} "
-          f"{'floor s':>8} {'x floor':>8}")
+    print(
+        f"{'stage':42} {'input':8} {'rows':>11} {'seconds':>9} {'rows/s':>12} "
+        f"{'floor s':>8} {'x floor':>8}"
+    )
     for s in stages:
         ratio = "" if s["ratio"] is None else f"{s['ratio']:.1f}"
         floor = "" if s["floor_s"] is None else f"{s['floor_s']:.4f}"
-        print(f"{s['stage']:42} {s['input']:8} {s['rows']:>11,} {s['seconds']:>9.3f} "
-              f"{(s['rows_per_s'] or 0):>12,} {floor:>8} {ratio:>8}")
+        print(
+            f"{s['stage']:42} {s['input']:8} {s['rows']:>11,} {s['seconds']:>9.3f} "
+            f"{(s['rows_per_s'] or 0):>12,} {floor:>8} {ratio:>8}"
+        )
     ratios = [s["ratio"] for s in stages if s["ratio"] is not None]
     if ratios:
         over = [s["stage"] for s in stages if s["ratio"] is not None and s["ratio"] > 3]
-        print(f"median ratio to floor: {statistics.median(ratios):.1f}; "
-              f"stages over 3x: {len(over)} of {len(ratios)}"
-              + (f" ({', '.join(over)})" if over else ""))
+        print(
+            f"median ratio to floor: {statistics.median(ratios):.1f}; "
+            f"stages over 3x: {len(over)} of {len(ratios)}"
+            + (f" ({', '.join(over)})" if over else "")
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

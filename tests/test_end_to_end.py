@@ -93,22 +93,27 @@ def test_no_personal_data_leaves_staging(demo):
     # the simulator really planted personal data in the landed cases
     landed_text = "".join(
         (demo.home / f["path"]).read_bytes().decode("gb18030", errors="replace")
-        for f in landed(demo) if f["feed"] == "cases"
+        for f in landed(demo)
+        if f["feed"] == "cases"
     )
     assert find_pii(landed_text), "the simulated cases should carry ID-card and phone numbers"
     with warehouse.connect(demo) as con:
         tables = [
-            name for (name,) in con.execute(
+            name
+            for (name,) in con.execute(
                 "select table_name from information_schema.tables "
-                "where regexp_matches(table_name, '^(stg|int|mart|dim)_')").fetchall()
+                "where regexp_matches(table_name, '^(stg|int|mart|dim)_')"
+            ).fetchall()
         ]
         assert "stg_cases" in tables and "mart_day_cases" in tables
         for table in tables:
             text = con.execute(f"select cast(list({table}) as varchar) from {table}").fetchall()
             assert not find_pii(text[0][0] or ""), f"personal data in {table}"
     published = [
-        path for folder in ("briefings", "quality", "plans", "trends")
-        for path in (demo.home / folder).rglob("*") if path.is_file()
+        path
+        for folder in ("briefings", "quality", "plans", "trends")
+        for path in (demo.home / folder).rglob("*")
+        if path.is_file()
     ]
     assert any(p.name == "index.html" for p in published)
     for path in published:

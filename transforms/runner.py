@@ -167,11 +167,13 @@ def build_models(settings: Settings, as_of: date, models: tuple[Model, ...] | No
             _build(con, staging, params, built)
             stale = stale_dates(con, settings, as_of)
             for day in [*stale, as_of]:
-                _build(con, derived, model_parameters(settings, day, loaded_through=as_of),
-                       built if day == as_of else {})
-                con.execute(
-                    "insert or replace into mart_builds values (?, ?)", [day, as_of]
+                _build(
+                    con,
+                    derived,
+                    model_parameters(settings, day, loaded_through=as_of),
+                    built if day == as_of else {},
                 )
+                con.execute("insert or replace into mart_builds values (?, ?)", [day, as_of])
         except Exception:
             con.rollback()
             raise
@@ -186,8 +188,11 @@ def stale_dates(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date)
     sql = (QUERIES_DIR / "stale_mart_dates.sql").read_text(encoding="utf-8")
     rows = con.execute(
         sql,
-        {"as_of_date": as_of, "loaded_through": as_of,
-         "lookback_days": settings.recompute_lookback_days},
+        {
+            "as_of_date": as_of,
+            "loaded_through": as_of,
+            "lookback_days": settings.recompute_lookback_days,
+        },
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -207,5 +212,10 @@ def _build(con, models: list[Model], params: dict, built: dict) -> None:
             f"select count(*) from {model.name}{where}", {"d": day} if incremental else {}
         ).fetchall()[0][0]
         built[model.name] = {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
-        log.info("built %s for %s: %d rows in %.2f s", model.name, day, rows,
-                 built[model.name]["seconds"])
+        log.info(
+            "built %s for %s: %d rows in %.2f s",
+            model.name,
+            day,
+            rows,
+            built[model.name]["seconds"],
+        )

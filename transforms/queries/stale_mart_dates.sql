@@ -38,8 +38,8 @@ final as (
     cross join params
     inner join late_cases
         on
-            late_cases.first_delivered > builds.loaded_through
-            and late_cases.reported_date <= builds.as_of_date
+            builds.loaded_through < late_cases.first_delivered
+            and builds.as_of_date >= late_cases.reported_date
     where
         builds.as_of_date < params.as_of_date
         and builds.as_of_date >= params.as_of_date - params.lookback_days

@@ -15,4 +15,5 @@ create table if not exists feed_status (
     latest_partition date,
     days_since_latest_partition integer,
     primary key (as_of_date, feed)
-);
+)
+;

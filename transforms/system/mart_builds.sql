@@ -4,4 +4,5 @@
 create table if not exists mart_builds (
     as_of_date date primary key,
     loaded_through date not null
-);
+)
+;

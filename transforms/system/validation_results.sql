@@ -11,4 +11,5 @@ create table if not exists validation_results (
     unexpected_count bigint,
     element_count bigint,
     notes varchar
-);
+)
+;
