@@ -35,7 +35,6 @@ SCALES = {
     "county": (400, 28),
     "province": (56, 1),
 }
-PING_MODELS_ROOT = "stg_patrol_pings"
 # a bare binning to roughly 250 m cells at 44°N, for the floor
 FLOOR_SQL = (
     "select floor(lon / 0.0031) as x, floor(lat / 0.00225) as y, count(*) as n "
@@ -127,21 +126,11 @@ def floors(settings: Settings) -> dict[str, tuple[int, float]]:
 
 def model_inputs() -> dict[str, str]:
     """Which input (cases or pings) each model mainly reads: pings if it depends on them."""
-    from transforms.runner import discover_models
+    from transforms.runner import PINGS_MODEL, discover_models, reads_from
 
     models = discover_models()
-    reads_pings: dict[str, bool] = {}
-    for model in models:  # dependency order: a model's inputs are decided before it
-        reads_pings[model.name] = model.name == PING_MODELS_ROOT or any(
-            reads_pings.get(other) for other in reads_pings if _mentions(model.sql, other)
-        )
-    return {name: "pings" if flag else "cases" for name, flag in reads_pings.items()}
-
-
-def _mentions(sql: str, name: str) -> bool:
-    import re
-
-    return re.search(rf"\b{name}\b", sql) is not None
+    pings = reads_from(models, PINGS_MODEL) | {PINGS_MODEL}
+    return {m.name: "pings" if m.name in pings else "cases" for m in models}
 
 
 def build(settings: Settings) -> list[dict]:

@@ -28,6 +28,7 @@ from transforms import warehouse
 log = logging.getLogger(__name__)
 MODELS_DIR = Path(__file__).parent
 QUERIES_DIR = MODELS_DIR / "queries"
+PINGS_MODEL = "stg_patrol_pings"
 LAYERS = ("staging", "intermediate", "marts")
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|incremental)\s*$", re.MULTILINE)
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -80,6 +81,15 @@ def discover_models(root: Path = MODELS_DIR) -> tuple[Model, ...]:
     order = {name: i for i, name in enumerate(TopologicalSorter(graph).static_order())}
     # layer by layer (staging, then intermediate, then marts), dependencies first within each
     return tuple(sorted(models.values(), key=lambda m: (LAYERS.index(m.layer), order[m.name])))
+
+
+def reads_from(models: tuple[Model, ...], root: str) -> set[str]:
+    """Names of the models that read `root`, directly or through other models."""
+    found = {root}
+    for model in models:  # dependency order: a model's inputs are decided before it
+        if any(re.search(rf"\b{name}\b", model.sql) for name in found if name != model.name):
+            found.add(model.name)
+    return found - {root}
 
 
 def model_parameters(settings: Settings, as_of: date, loaded_through: date | None = None) -> dict:
@@ -166,10 +176,13 @@ def build_models(settings: Settings, as_of: date, models: tuple[Model, ...] | No
             params = model_parameters(settings, as_of)
             _build(con, staging, params, built)
             stale = stale_dates(con, settings, as_of)
+            # a late case changes no patrol data: stale days skip the (costly) ping models
+            pings = reads_from(models, PINGS_MODEL)
+            case_models = [m for m in derived if m.name not in pings]
             for day in [*stale, as_of]:
                 _build(
                     con,
-                    derived,
+                    derived if day == as_of else case_models,
                     model_parameters(settings, day, loaded_through=as_of),
                     built if day == as_of else {},
                 )
