@@ -54,15 +54,10 @@ cases as (
 
 population_in_force as (
     select
-        stg_population.community_id,
-        stg_population.snapshot_date,
-        stg_population.actual_residents
-    from stg_population
-    cross join params
-    where stg_population.snapshot_date <= params.as_of_date
-    qualify row_number() over (
-        partition by stg_population.community_id order by stg_population.snapshot_date desc
-    ) = 1
+        community_id,
+        snapshot_date,
+        actual_residents
+    from int_population_in_force
 ),
 
 history as (
