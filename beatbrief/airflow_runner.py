@@ -269,14 +269,51 @@ def run_daily(settings: Settings, as_of: date, *, dags_folder: Path | None = Non
         return 1
     # dag.test replaces an earlier run with the same logical date, so re-runs just work.
     run = dag.test(logical_date=logical_date_for(as_of))
+    briefing = briefing_path(settings, as_of, run.run_id)
     if run.state != "success":
-        print(f"{DAG_ID} for {as_of} ended {run.state} (run {run.run_id}):", file=sys.stderr)
-        for task_id, state in task_states(run.run_id).items():
-            if state not in {"success", "skipped"}:
-                print(f"  {task_id}: {state}", file=sys.stderr)
+        states = task_states(run.run_id)
+        print(run_failure(dag, as_of, run.run_id, states), file=sys.stderr)
+        if states.get("publish") == "success":  # a failed feed still gets its briefing
+            print(f"briefing (with a banner naming the failure): {briefing}")
         return 1
-    print(briefing_path(settings, as_of, run.run_id))
+    if not briefing.exists():
+        print(f"{DAG_ID} {as_of} succeeded but {briefing} does not exist", file=sys.stderr)
+        return 1
+    print(briefing)
     return 0
+
+
+def run_failure(dag, as_of: date, run_id: str, states: dict[str, str]) -> str:
+    """One line naming the run's first failed task and its error (the `finish` task's verdict
+    when it ran, else the tasks' own recorded errors)."""
+    from beatbrief.outcome import failed_tasks, failure_line
+
+    errors = task_errors(run_id, failed_tasks(states, list(dag.task_ids)))
+    if states.get("finish") == "failed" and errors.get("finish"):
+        return errors["finish"]
+    order = [t for t in dag.task_ids if t != "finish"]
+    line = failure_line(DAG_ID, as_of.isoformat(), states, order, errors)
+    return line or f"{DAG_ID} {as_of} failed (run {run_id}), but no task recorded a failure"
+
+
+def task_errors(run_id: str, task_ids: list[str]) -> dict[str, str]:
+    """The error each of task_ids recorded when it failed (XCom `error`)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    from beatbrief.outcome import ERROR_KEY
+
+    errors: dict[str, str] = {}
+    with create_session() as session:
+        for task_id in task_ids:
+            query = XComModel.get_many(
+                run_id=run_id, dag_ids=DAG_ID, task_ids=task_id, key=ERROR_KEY, limit=1
+            )
+            row = session.scalars(query).first()
+            value = XComModel.deserialize_value(row) if row is not None else None
+            if isinstance(value, str):
+                errors[task_id] = value
+    return errors
 
 
 def task_states(run_id: str) -> dict[str, str]:

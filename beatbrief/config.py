@@ -104,6 +104,9 @@ class Settings:
     volume_min_ratio: float = 0.5
     volume_max_ratio: float = 2.0
     volume_trailing_days: int = 28
+    # a full reference delivery may drop at most this share of the previous delivery's keys;
+    # more fails the feed and keeps the previous reference in force
+    reference_max_key_drop: float = 0.2
     # late records: marts of earlier days within this many days are rebuilt when they change
     recompute_lookback_days: int = 28
     # duckdb

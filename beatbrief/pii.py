@@ -37,3 +37,10 @@ def find_pii(text: str) -> list[str]:
     """Valid ID-card numbers and mobile numbers found in a text."""
     ids = [m for m in ID_CARD_PATTERN.findall(text) if id_card_is_valid(m)]
     return ids + MOBILE_PATTERN.findall(text)
+
+
+def mask_pii(text: str) -> str:
+    """The text with every ID-card and mobile number found in it replaced by asterisks."""
+    for found in find_pii(text):
+        text = text.replace(found, "*" * len(found))
+    return text

@@ -15,8 +15,11 @@ Then **transform** builds the DuckDB SQL models (staging → intermediate → ma
 even when a feed failed, and **publish** writes tomorrow's patrol plans
 (`HOME/plans/<date>/<station_id>.csv`) and the day's pages (`HOME/briefings/<date>/index.html`
 and one page per station), with a banner naming any failed feed and what the figures exclude.
-Last, **check_feeds** fails the run if any feed did not arrive whole, so the failure is not lost
-behind a published briefing.
+Last, **finish** (trigger rule `all_done`, downstream of every task) makes the run's state tell
+the truth: it fails, naming the first failed task and its error (each task records its error
+in the XCom `error` when it fails), if any task failed or did not run because of one; and it
+fails if any feed did not arrive whole, so that failure is not lost behind a published briefing.
+A feed that fails still gets a briefing with a banner; a pipeline that fails never ends green.
 
 All work lives in `transforms/`, `expectations/` and `reports/`; this file only wires it.
 `HOME` is `$BEATBRIEF_HOME`. See docs/ARCHITECTURE.md.
@@ -28,6 +31,7 @@ import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, TaskGroup, TriggerRule, dag, task
 
 from beatbrief.feeds import FEED_NAMES
+from beatbrief.outcome import record_error
 
 BRIEFING = Asset("beatbrief://briefings/daily")
 
@@ -45,6 +49,7 @@ BRIEFING = Asset("beatbrief://briefings/daily")
         "owner": "beatbrief",
         "retries": 2,
         "retry_delay": pendulum.duration(minutes=1),
+        "on_failure_callback": record_error,
     },
 )
 def beatbrief_daily():
@@ -79,21 +84,32 @@ def beatbrief_daily():
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def transform(**context) -> dict:
         """Build staging, intermediate and mart models for the day."""
-        from beatbrief.config import Settings, as_of_date
-        from transforms.runner import build_models
+        from airflow.sdk.exceptions import AirflowFailException
 
-        return build_models(Settings.from_env(), as_of_date(context["logical_date"]))
+        from beatbrief.config import Settings, as_of_date
+        from transforms.runner import ModelError, build_models
+
+        try:
+            return build_models(Settings.from_env(), as_of_date(context["logical_date"]))
+        except ModelError as error:  # a model that fails on the data fails again on retry
+            raise AirflowFailException(str(error)) from error
 
     @task(outlets=[BRIEFING])
     def publish(built: dict, **context) -> str:
         """Write tomorrow's patrol plans, publish the day's pages; return the briefing's path."""
+        from airflow.sdk.exceptions import AirflowFailException
+
         from beatbrief.config import Settings, as_of_date
+        from reports.paths import UnsafeIdError
         from reports.plans import write_patrol_plans
         from reports.publish import publish_briefing
 
         settings, day = Settings.from_env(), as_of_date(context["logical_date"])
-        write_patrol_plans(settings, day)
-        return str(publish_briefing(settings, day))
+        try:
+            write_patrol_plans(settings, day)
+            return str(publish_briefing(settings, day))
+        except UnsafeIdError as error:  # an id from the data does not mend on retry
+            raise AirflowFailException(str(error)) from error
 
     previous = None
     for feed in FEED_NAMES:  # reference first, so later feeds are checked against it
@@ -105,21 +121,31 @@ def beatbrief_daily():
         previous = group
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
-    def check_feeds(**context) -> dict:
-        """Fail the run, after the briefing is out, if any feed did not arrive whole."""
+    def finish(**context) -> dict:
+        """Fail the run if any task failed (naming the first and its error) or any feed did not
+        arrive whole; this task is the run's one leaf, so the run's state is its verdict."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from beatbrief.config import Settings, as_of_date
+        from beatbrief.outcome import ERROR_KEY, failed_tasks, failure_line
         from expectations.validate import FeedValidationError, assert_feeds_ok
 
+        ti, day = context["ti"], as_of_date(context["logical_date"])
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id])[ti.run_id]
+        order = [t for t in context["dag"].task_ids if t != ti.task_id]
+        errors = {t: ti.xcom_pull(task_ids=t, key=ERROR_KEY) for t in failed_tasks(states, order)}
+        line = failure_line(ti.dag_id, day.isoformat(), states, order, errors)
+        if line is not None:
+            raise AirflowFailException(line)
         try:
-            return assert_feeds_ok(Settings.from_env(), as_of_date(context["logical_date"]))
+            return assert_feeds_ok(Settings.from_env(), day)
         except FeedValidationError as error:
             raise AirflowFailException(str(error)) from error
 
     built = transform()
     previous >> built
-    publish(built) >> check_feeds()
+    published = publish(built)
+    [previous, built, published] >> finish()
 
 
 beatbrief_daily()

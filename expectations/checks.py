@@ -3,7 +3,8 @@
 Some rules need more than one row or the reference data: a GPS fix's speed from its neighbours,
 whether swapped coordinates would fall inside the jurisdiction, whether an ID-card number's
 check character is right. Those facts are computed here as columns (`_implied_speed_kmh`,
-`_swapped_lat_lon`, `_invalid_id_cards`) and the verdict is left to an expectation in the suite.
+`_swapped_lat_lon`, `_invalid_id_cards`, `_too_long`) and the verdict is left to an expectation
+in the suite.
 Values that depend on the day or the reference data (known ids, jurisdiction bounds, the latest
 plausible timestamp) are passed to the checkpoint as GX expectation parameters.
 """
@@ -85,7 +86,7 @@ def add_check_columns(rows: pl.DataFrame, schema: FeedSchema, params: dict) -> p
     id_columns = [c.name for c in schema.columns if c.pii == "id_card"]
     if id_columns:
         rows = rows.with_columns(invalid_id_cards(id_columns).alias("_invalid_id_cards"))
-    return rows
+    return rows.with_columns(too_long(schema).alias("_too_long"))
 
 
 def check_columns(schema: FeedSchema) -> list[str]:
@@ -97,7 +98,7 @@ def check_columns(schema: FeedSchema) -> list[str]:
         names.append("_implied_speed_kmh")
     if any(c.pii == "id_card" for c in schema.columns):
         names.append("_invalid_id_cards")
-    return names
+    return [*names, "_too_long"]
 
 
 def _inside(lon: pl.Expr, lat: pl.Expr, params: dict) -> pl.Expr:
@@ -136,6 +137,20 @@ def with_implied_speed(rows: pl.DataFrame) -> pl.DataFrame:
         pl.min_horizontal(speed(1), speed(-1)).alias("_implied_speed_kmh")
     )
     return ordered.sort("_order").drop("_order")
+
+
+def too_long(schema: FeedSchema) -> pl.Expr:
+    """Comma-joined names of the text columns longer than their `max_length` (null if none).
+    Checked here, not per column in GX, so personal columns never enter a GX batch."""
+    flags = [
+        pl.when(pl.col(c.name).str.len_chars() > c.max_length).then(pl.lit(c.name))
+        for c in schema.columns
+        if c.type == "string" and c.max_length and not c.values and not c.file_name
+    ]
+    if not flags:
+        return pl.lit(None, dtype=pl.String)
+    joined = pl.concat_str(flags, separator=",", ignore_nulls=True)
+    return pl.when(joined == "").then(None).otherwise(joined)
 
 
 def invalid_id_cards(columns: list[str]) -> pl.Expr:

@@ -15,7 +15,7 @@ from pathlib import Path
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from beatbrief.feeds import FeedSchema
+from beatbrief.feeds import SAFE_ID_PATTERN, FeedSchema
 from expectations.checks import check_columns, reference_parameter
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -42,6 +42,13 @@ def derived_rule(name: str) -> gxe.Expectation:
             notes="no teleporting: a fix reached from and left to its neighbours faster than "
             "ping_max_speed_kmh is a GPS jump",
         )
+    if name == "_too_long":
+        return gxe.ExpectColumnValuesToBeNull(
+            column=name,
+            severity=WARNING,
+            notes="no text is longer than its column's max_length (256 characters unless the "
+            "contract says otherwise)",
+        )
     if name == "_invalid_id_cards":
         return gxe.ExpectColumnValuesToBeNull(
             column=name,
@@ -62,6 +69,14 @@ def contract_expectations(schema: FeedSchema) -> list[gxe.Expectation]:
         # a value is present but is not of the column's type
         gxe.ExpectColumnValuesToBeNull(column="_parse_errors", severity=WARNING),
     ]
+    if any(c.type == "float" for c in schema.columns):
+        rules.append(
+            gxe.ExpectColumnValuesToBeNull(
+                column="_non_finite",
+                severity=WARNING,
+                notes="numbers are finite: NaN and infinity are no coordinate or measure",
+            )
+        )
     for column in schema.columns:
         if column.required:
             rules.append(gxe.ExpectColumnValuesToNotBeNull(column=column.name, severity=WARNING))
@@ -69,6 +84,16 @@ def contract_expectations(schema: FeedSchema) -> list[gxe.Expectation]:
             rules.append(
                 gxe.ExpectColumnValuesToBeInSet(
                     column=column.name, value_set=list(column.values), severity=WARNING
+                )
+            )
+        if column.file_name:
+            rules.append(
+                gxe.ExpectColumnValuesToMatchRegex(
+                    column=column.name,
+                    regex=f"^{SAFE_ID_PATTERN}$",
+                    severity=WARNING,
+                    notes=f"{column.name} becomes a file name: letters, digits, '_' and '-', "
+                    "starting with a letter or digit, at most 64",
                 )
             )
     for column in schema.columns:

@@ -18,6 +18,7 @@ import polars as pl
 
 from beatbrief.config import Settings
 from beatbrief.feeds import FeedSchema, load_schema
+from beatbrief.pii import mask_pii
 from transforms import warehouse
 from transforms.casting import cast_to_contract
 
@@ -36,6 +37,7 @@ CHECK_COLUMNS = (
     "_missing_required",
     "_missing_optional",
     "_parse_errors",
+    "_non_finite",
 )
 ACCEPTED_META = ("_file_path", "_line_number", "_partition_date", "_batch_id", "_row_hash")
 
@@ -107,9 +109,14 @@ def checkpoint_for(context, name: str, suite):
             name=name,
             validation_definitions=[definition],
             actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
+            # Row ids only: no feed value reaches a validation result, the GX stores or the
+            # Data Docs (exclude_unexpected_values drops the values from every list).
             result_format={
                 "result_format": "COMPLETE",
                 "unexpected_index_column_names": ["_row_id"],
+                "exclude_unexpected_values": True,
+                "return_unexpected_index_query": False,
+                "partial_unexpected_count": 0,
             },
         )
     )
@@ -130,7 +137,7 @@ def run_checkpoint(
         for item in validation.results:
             config = item.expectation_config
             found = item.result or {}
-            ids = {int(row["_row_id"]) for row in found.get("unexpected_index_list") or []}
+            ids = unexpected_row_ids(found.get("unexpected_index_list"))
             if item.exception_info and item.exception_info.get("raised_exception"):
                 raise FeedValidationError(
                     f"{name}: expectation {rule_name(config)} could not run: "
@@ -148,6 +155,16 @@ def run_checkpoint(
                 )
             )
     return outcomes
+
+
+def unexpected_row_ids(index_list) -> set[int]:
+    """Row ids from GX's unexpected_index_list: `[{"_row_id": [ids]}]` when values are
+    excluded, `[{"_row_id": id, ...}, ...]` otherwise."""
+    ids: set[int] = set()
+    for item in index_list or []:
+        value = item["_row_id"]
+        ids.update(int(v) for v in value) if isinstance(value, list) else ids.add(int(value))
+    return ids
 
 
 def row_hashes(rows: pl.DataFrame, schema: FeedSchema) -> pl.Series:
@@ -186,9 +203,11 @@ def check_rows(
     raw = raw.with_columns(row_hashes(raw, schema).alias("_row_hash"))
     typed = cast_to_contract(raw, schema).with_row_index("_row_id")
     typed = add_check_columns(typed, schema, params)
-    duplicate = _duplicates(con, schema.feed, typed)
+    duplicate = _duplicates(con, schema, typed)
     unique = typed.filter(~duplicate)
-    frame = unique.select([*schema.names, *CHECK_COLUMNS, *check_columns(schema)])
+    # personal columns never enter GX: no rule reads them (their checks are derived columns)
+    checked = [c.name for c in schema.columns if not c.pii]
+    frame = unique.select([*checked, *CHECK_COLUMNS, *check_columns(schema)])
     outcomes = run_checkpoint(settings, schema.feed, build_suite(schema), frame, params)
     return typed, duplicate, outcomes
 
@@ -220,10 +239,10 @@ def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
         params = expectation_parameters(con, settings, schema, as_of)
         health_frame = feed_health(con, settings, schema, as_of)
         health = run_health(settings, schema, health_frame)
-        problems = [f"{path}: unreadable ({error})" for path, error in unreadable]
+        problems = [f"{path}: rejected ({error})" for path, error in unreadable]
         batch = None
         if raw.height:
-            batch = _check_batch(settings, con, schema, raw, params, health, as_of)
+            batch = _check_batch(settings, con, schema, raw, params, health, health_frame, as_of)
             problems += _critical_problems(feed, batch)
         problems += _health_problems(feed, as_of, health, health_frame)
         now = datetime.now().replace(microsecond=0)
@@ -259,16 +278,28 @@ def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
     return summary
 
 
-def _check_batch(settings, con, schema, raw, params, health, as_of) -> CheckedBatch:
+def rejected_partition(rule: str, health_frame: pl.DataFrame, as_of: date) -> date | None:
+    """The partition a failed health rule rejects: the reference delivery that dropped keys,
+    else the day's."""
+    if "key_drop_share" in rule:
+        return health_frame["delivery_partition"][0]
+    return as_of
+
+
+def _check_batch(settings, con, schema, raw, params, health, health_frame, as_of) -> CheckedBatch:
     """Rows checked and sorted into accepted, quarantined and duplicate. A failed health check
-    (volume, freshness) rejects the day's files of the feed as a whole."""
+    rejects files as a whole: the day's (volume, freshness) or the reference delivery's (keys
+    dropped), so the previous reference stays in force."""
     typed, duplicate, outcomes = check_rows(settings, con, schema, raw, params)
     unique = typed.filter(~duplicate)
-    health_rule = next((o.rule for o in health if not o.success), None)
-    todays = {}
-    if health_rule is not None:
-        files = raw.filter(pl.col("_partition_date") == as_of)["_file_path"].unique().to_list()
-        todays = dict.fromkeys(files, health_rule)
+    todays: dict[str, str] = {}
+    for outcome in health:
+        if outcome.success:
+            continue
+        partition = rejected_partition(outcome.rule, health_frame, as_of)
+        files = raw.filter(pl.col("_partition_date") == partition)["_file_path"].unique()
+        for path in files.sort().to_list():
+            todays.setdefault(path, outcome.rule)
     verdicts = _verdicts(unique, outcomes, todays)
     return CheckedBatch(
         typed=unique,
@@ -363,19 +394,35 @@ def _health_problems(feed: str, as_of: date, health: list[RuleOutcome], frame) -
         f"rows on {as_of}: {row['rows_today']}, trailing median: {row['trailing_median_rows']}, "
         f"latest partition: {row['latest_partition']}"
     )
+    if row["key_drop_share"] is not None:
+        figures += (
+            f"; the delivery of {row['delivery_partition']} lacks {row['delivery_keys_dropped']} "
+            f"of the previous delivery's {row['previous_delivery_keys']} keys "
+            f"({row['key_drop_share']:.0%}); the previous reference stays in force"
+        )
     return [f"feed {feed}: rule {o.rule} failed ({figures})" for o in health if not o.success]
 
 
-def _duplicates(con, feed: str, typed: pl.DataFrame) -> pl.Series:
-    """Rows that repeat an earlier row of the batch or an already accepted row, exactly."""
-    repeat_in_batch = ~typed["_row_hash"].is_first_distinct()
-    table = warehouse.accepted_table(feed)
-    con.register("batch_hashes", typed.select("_row_hash"))
+def _duplicates(con, schema: FeedSchema, typed: pl.DataFrame) -> pl.Series:
+    """Rows that repeat an earlier row of the batch or an already accepted row, exactly.
+
+    A reference delivery (one partition) is a full copy: its rows repeat only rows of the same
+    delivery, never those of an earlier one, so the latest delivery stays whole."""
+    table = warehouse.accepted_table(schema.feed)
+    if schema.group == "reference":
+        key = pl.concat_str(pl.col("_row_hash"), pl.col("_partition_date").cast(pl.String))
+        accepted_key = "_row_hash || cast(_partition_date as varchar)"
+    else:
+        key, accepted_key = pl.col("_row_hash"), "_row_hash"
+    keys = typed.select(key.alias("_dedup_key"))
+    con.register("batch_keys", keys)
     seen = con.sql(
-        f"select distinct b._row_hash from batch_hashes b semi join {table} a using (_row_hash)"
+        f"select distinct _dedup_key from batch_keys "
+        f"where _dedup_key in (select {accepted_key} from {table})"
     ).pl()
-    con.unregister("batch_hashes")
-    return repeat_in_batch | typed["_row_hash"].is_in(seen["_row_hash"].implode())
+    con.unregister("batch_keys")
+    column = keys["_dedup_key"]
+    return ~column.is_first_distinct() | column.is_in(seen["_dedup_key"].implode())
 
 
 def _verdicts(
@@ -434,6 +481,7 @@ def _quarantine_rows(feed: str, quarantined: pl.DataFrame, now: datetime) -> pl.
         pl.col("_raw_record").alias("raw_record"),
         pl.col("_batch_id").alias("batch_id"),
         pl.lit(now).alias("quarantined_at"),
+        pl.col("_bad_values").map_elements(mask_pii, return_dtype=pl.String).alias("detail"),
     )
 
 

@@ -13,8 +13,10 @@ from datetime import date
 from pathlib import Path
 
 from beatbrief.config import Settings
+from beatbrief.feeds import SAFE_ID_PATTERN
 
-SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+# the contract's rule for ids that become file names, which validation enforces row by row
+SAFE_ID = re.compile(SAFE_ID_PATTERN)
 INDEX_PAGE = "index.html"
 METHODS_PAGE = "methods.html"
 PLOTLY_JS = "plotly.min.js"

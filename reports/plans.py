@@ -8,18 +8,16 @@ with a byte-order mark, which spreadsheet programs need to show Chinese text.
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from beatbrief.config import Settings
+from reports.paths import SAFE_ID
 from reports.publish import atomic_write
 from transforms import warehouse
 
-# station ids become file names: letters, digits, '_' and '-' only, so no id can leave the folder
-SAFE_STATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 PLAN_COLUMNS = (
     "plan_date",
     "station_id",
@@ -50,7 +48,7 @@ class UnsafeStationIdError(ValueError):
 
 def plan_path(settings: Settings, plan_date: date, station_id: str) -> Path:
     """Where a station's plan for a day goes; refuses ids that are not plain names."""
-    if not isinstance(station_id, str) or not SAFE_STATION_ID.fullmatch(station_id):
+    if not isinstance(station_id, str) or not SAFE_ID.fullmatch(station_id):
         raise UnsafeStationIdError(
             f"station id {station_id!r} is not a safe file name (letters, digits, '_', '-')"
         )

@@ -211,3 +211,32 @@ def test_hostile_names_stay_text_in_the_browser(tmp_path, browser):
             assert not errors, errors
         finally:
             context.close()
+
+
+def test_data_docs_show_no_feed_value_in_the_browser(tmp_path, browser):
+    from expectations.validate import validate_feed
+    from tests.expectations.test_validate import COMMUNITIES, HEADER, STATIONS, land
+    from transforms.ingest import ingest_feed
+
+    evil = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">'
+    phone = "13912345678"
+    settings = Settings(home=tmp_path)
+    land(settings, "stations", "2026-10-01", "s.csv", STATIONS)
+    land(settings, "communities", "2026-10-01", "c.csv", COMMUNITIES)
+    rows = f'C1,2026-11-01,{phone},4,5\nC2,2026-11-01,1,2,3\n"{evil}",2026-11-01,1,2,3\n'
+    land(settings, "population", "2026-11-01", "p.csv", f"{HEADER}\n{rows}")
+    for feed in ("stations", "communities", "population"):
+        ingest_feed(settings, feed, END)
+        validate_feed(settings, feed, END)
+    docs = sorted((settings.quality_dir / "data_docs").rglob("*.html"))
+    assert any("validations" in p.parts for p in docs), docs
+    for path in docs:
+        context = browser.new_context(offline=True)
+        page = context.new_page()
+        try:
+            page.goto(path.as_uri(), wait_until="load")
+            assert page.evaluate("window.__pwned === undefined"), path
+            html = page.content()
+            assert phone not in html and "__pwned" not in html, path
+        finally:
+            context.close()

@@ -2,7 +2,8 @@
 
 Each typed column is parsed leniently (full-width digits, several timestamp layouts, zones,
 epochs); a value that is present but cannot be parsed becomes null and its column is named in
-`_parse_errors`, so the feed's GX suite quarantines the row with that reason.
+`_parse_errors`, so the feed's GX suite quarantines the row with that reason. A float that
+parses but is not finite (NaN, inf) is named in `_non_finite`, which the suite also rejects.
 Timestamps end up as naive Beijing wall time (Asia/Shanghai), the zone every feed is read in.
 """
 
@@ -125,20 +126,48 @@ def parse_column(raw: pl.Series, kind: str) -> pl.Series:
 
 
 def cast_to_contract(raw: pl.DataFrame, schema: FeedSchema) -> pl.DataFrame:
-    """Type every schema column; name the columns whose present values failed in _parse_errors."""
+    """Type every schema column. Present values that failed to parse are named in
+    `_parse_errors`, non-finite floats in `_non_finite`, and both with their text (personal
+    columns masked) in `_bad_values`, for the quarantine's `detail`."""
     raw = raw.with_columns(pl.col(schema.names).cast(pl.String))
-    typed, failed = [], []
+    typed, unparsed, shown = [], [], []
     for column in schema.columns:
         if column.type not in PARSERS:
             continue
         parsed = parse_column(raw[column.name], column.type)
         typed.append(parsed)
-        failed.append(
-            pl.when(raw[column.name].is_not_null() & parsed.is_null())
-            .then(pl.lit(column.name))
-            .otherwise(None)
-        )
-    errors = pl.concat_str(failed, separator=",", ignore_nulls=True) if failed else pl.lit("")
+        failed = raw[column.name].is_not_null() & parsed.is_null()
+        unparsed.append(pl.when(failed).then(pl.lit(column.name)))
+        if column.type == "float":
+            failed = failed | parsed.is_nan() | parsed.is_infinite()
+        text = pl.lit("<personal data>") if column.pii else _quoted(raw[column.name])
+        shown.append(pl.when(failed).then(pl.concat_str(pl.lit(f"{column.name}="), text)))
+    floats = [s for s in typed if s.dtype == pl.Float64]
     return raw.with_columns(
-        *typed, pl.when(errors == "").then(None).otherwise(errors).alias("_parse_errors")
+        *typed,
+        _names_where(unparsed).alias("_parse_errors"),
+        _non_finite(floats),
+        _names_where(shown, "; ").alias("_bad_values"),
     )
+
+
+def _quoted(raw: pl.Series, limit: int = 40) -> pl.Expr:
+    """A raw value in quotes, cut to `limit` characters, for the quarantine's `detail`."""
+    text = pl.lit(raw).str.slice(0, limit)
+    cut = pl.when(pl.lit(raw).str.len_chars() > limit).then(pl.lit("…")).otherwise(pl.lit(""))
+    return pl.concat_str(pl.lit("'"), text, cut, pl.lit("'"))
+
+
+def _names_where(flags: list[pl.Expr], separator: str = ",") -> pl.Expr:
+    """Joined texts of per-column `text or null` flags; null when none."""
+    if not flags:
+        return pl.lit(None, dtype=pl.String)
+    joined = pl.concat_str(flags, separator=separator, ignore_nulls=True)
+    return pl.when(joined == "").then(None).otherwise(joined)
+
+
+def _non_finite(floats: list[pl.Series]) -> pl.Expr:
+    """`_non_finite`: the float columns whose value is NaN or infinite (null when none).
+    Polars reads 'NaN' and 'inf' as floats, and no model can place or sum them."""
+    flags = [pl.when(s.is_nan() | s.is_infinite()).then(pl.lit(s.name)) for s in floats]
+    return _names_where(flags).alias("_non_finite")

@@ -37,6 +37,8 @@ SUFFIX_FORMATS = {
     ".ndjson": "jsonl",
     ".parquet": "parquet",
 }
+# The longest CSV field read (characters); Python's csv module stops at 131,072 by default.
+MAX_FIELD_CHARS = 16 * 1024 * 1024
 # Encodings tried in order after a BOM check; GB18030 is a superset of GBK and GB2312.
 CSV_ENCODINGS = ("utf-8", "gb18030")
 
@@ -128,36 +130,67 @@ def _clean(value) -> str | None:
     return text or None
 
 
+class _Lines:
+    """Physical lines fed to csv.reader one at a time, rewindable to resynchronise."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.position = 0  # lines handed out so far
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.position >= len(self.lines):
+            raise StopIteration
+        self.position += 1
+        return self.lines[self.position - 1]
+
+
 def read_csv(path: Path, schema: FeedSchema) -> ReadResult:
-    """Read a CSV file of any supported encoding, keeping line numbers and raw records."""
+    """Read a CSV file of any supported encoding, keeping line numbers and raw records.
+
+    A record that cannot be split into the header's fields and spans several lines (an
+    unbalanced quote swallowing the lines after it) is quarantined as its first line alone,
+    and reading resumes at the next line: one damaged record never hides the ones after it."""
+    csv.field_size_limit(MAX_FIELD_CHARS)
     text, encoding = decode_text(path.read_bytes(), path)
     lines = split_lines(text)
     if not any(line.strip() for line in lines):
         return ReadResult(_frame([], schema), "csv", encoding)
-    reader = csv.reader(iter(lines))
+    source = _Lines(lines)
+    reader = csv.reader(source)
     header = next(reader)
     positions = header_map(header, schema)
     known = set(positions.values())
     missing = _missing(schema, positions)
     records = []
-    consumed = reader.line_num
     while True:
-        start = consumed + 1
+        start = source.position + 1
         try:
             fields = next(reader)
         except StopIteration:
             break
-        except csv.Error as error:  # e.g. an unterminated quote at the end of the file
-            raw = "".join(lines[start - 1 :])
-            records.append(_malformed_record(schema, path, start, raw, f"csv: {error}", missing))
-            break
-        consumed = reader.line_num
-        raw = "".join(lines[start - 1 : consumed]).rstrip("\r\n")
+        except csv.Error as error:  # e.g. a quote still open at the end of the file
+            records.append(_damaged(schema, path, start, lines, f"csv: {error}", missing))
+            source.position, reader = start, csv.reader(source)
+            continue
+        raw = "".join(lines[start - 1 : source.position]).rstrip("\r\n")
         if not raw.strip():
             continue  # a blank line is no record (a quoted empty field "" is one)
         malformed = None
         if len(fields) != len(header):
             malformed = f"expected {len(header)} fields, found {len(fields)}"
+        spans = source.position > start
+        if spans and _swallowed(lines[start : source.position], len(header)):
+            # resynchronise at the line after the damaged one
+            reason = (
+                f"an unbalanced quote: the record from line {start} runs over whole records "
+                f"up to line {source.position}"
+            )
+            records.append(_damaged(schema, path, start, lines, reason, missing))
+            source.position, reader = start, csv.reader(source)
+            continue
         row = {
             name: _clean(fields[i]) if i < len(fields) else None for name, i in positions.items()
         }
@@ -165,7 +198,45 @@ def read_csv(path: Path, schema: FeedSchema) -> ReadResult:
             header[i]: fields[i] for i in range(len(header)) if i not in known and i < len(fields)
         }
         records.append(_record(schema, row, path, start, raw, malformed, missing, extras))
+    if not records:
+        _check_header(path, missing)
     return ReadResult(_frame(records, schema), "csv", encoding)
+
+
+def _swallowed(continuation: list[str], width: int) -> bool:
+    """Whether a multi-line record's later lines were records of their own, swallowed by an
+    open quote. A quoted field's own line breaks leave only field text on the lines between,
+    and the rest of the record on the last line, whose first quote closes the field. So: a
+    line between that alone splits into `width` fields, or a last line that does and whose
+    first quote opens a field of its own, is a swallowed record."""
+    *between, last = continuation
+    if any(_width(line) == width for line in between):
+        return True
+    quote = last.find('"')
+    opens_field = quote == 0 or (quote > 0 and last[quote - 1] == ",")
+    return opens_field and _width(last) == width
+
+
+def _width(line: str) -> int:
+    """Fields in one line read as a record on its own (0 if it is not one)."""
+    try:
+        return len(next(csv.reader([line]), []))
+    except csv.Error:
+        return 0
+
+
+def _damaged(schema, path, line: int, lines: list[str], reason: str, missing) -> dict:
+    """A malformed row for the damaged record starting at `line` (1-based): its line alone."""
+    raw = lines[line - 1].rstrip("\r\n")
+    return _malformed_record(schema, path, line, raw, reason, missing)
+
+
+def _check_header(path: Path, missing: tuple[str | None, str | None]) -> None:
+    """A file with no rows still has a schema: one lacking a required column is rejected."""
+    if missing[0]:
+        raise FeedFileError(
+            f"{path}: header lacks required column(s) {missing[0]} (schema fault, no rows)"
+        )
 
 
 def read_jsonl(path: Path, schema: FeedSchema) -> ReadResult:
@@ -203,6 +274,8 @@ def read_parquet(path: Path, schema: FeedSchema) -> ReadResult:
         raise FeedFileError(f"{path}: not a readable Parquet file ({error})") from error
     positions = header_map(frame.columns, schema)
     missing_required, missing_optional = _missing(schema, positions)
+    if frame.height == 0:
+        _check_header(path, (missing_required, missing_optional))
     extra = [c for i, c in enumerate(frame.columns) if i not in set(positions.values())]
     exprs = []
     for column in schema.columns:

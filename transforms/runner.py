@@ -187,6 +187,12 @@ def build_models(settings: Settings, as_of: date, models: tuple[Model, ...] | No
                     built if day == as_of else {},
                 )
                 con.execute("insert or replace into mart_builds values (?, ?)", [day, as_of])
+        except ModelError as error:
+            con.rollback()
+            suspects = suspect_rows(con)
+            if suspects:
+                raise ModelError(f"{error}; rows the models cannot take: {suspects}") from error
+            raise
         except Exception:
             con.rollback()
             raise
@@ -194,6 +200,25 @@ def build_models(settings: Settings, as_of: date, models: tuple[Model, ...] | No
     if stale:
         log.info("rebuilt the marts of %s for late-arriving cases", [d.isoformat() for d in stale])
     return {"models": built, "rebuilt_dates": [d.isoformat() for d in stale]}
+
+
+def suspect_rows(con: duckdb.DuckDBPyConnection, limit: int = 5) -> str:
+    """Accepted rows holding a value no model can take (a non-finite float), as
+    `table.column at file:line`; validation quarantines these, so this names rows accepted
+    before a rule existed."""
+    from beatbrief.feeds import all_schemas
+
+    found = []
+    for schema in all_schemas():
+        table = warehouse.accepted_table(schema.feed)
+        for column in (c.name for c in schema.columns if c.type == "float"):
+            rows = con.execute(
+                f'select _file_path, _line_number from {table} where not isfinite("{column}") '
+                "order by all limit ?",
+                [limit],
+            ).fetchall()
+            found += [f"{table}.{column} at {path}:{line}" for path, line in rows]
+    return "; ".join(found[:limit])
 
 
 def stale_dates(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date) -> list[date]:
@@ -218,7 +243,8 @@ def _build(con, models: list[Model], params: dict, built: dict) -> None:
         try:
             run_model(con, model, params)
         except duckdb.Error as error:
-            raise ModelError(f"{model.path}: {error}") from error
+            where = f"{model.layer}/{model.path.name}"
+            raise ModelError(f"model {model.name} ({where}): {error}") from error
         incremental = model.materialized == "incremental"
         where = " where as_of_date = $d" if incremental else ""
         rows = con.execute(

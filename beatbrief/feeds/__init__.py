@@ -20,6 +20,12 @@ FEED_NAMES = (
     "patrol_pings",
 )
 TYPES = ("string", "integer", "float", "timestamp", "date", "boolean")
+# Ids that become file names (station pages, patrol plans, bureau pages): letters, digits, '_'
+# and '-', starting with a letter or digit, at most 64. Validation quarantines any other value
+# (rule expect_column_values_to_match_regex), and the publisher refuses it again.
+SAFE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+# Longest text a string column may hold unless its contract says otherwise (`max_length`).
+DEFAULT_MAX_LENGTH = 256
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class Column:
     values: tuple[str, ...] | None = None
     references: str | None = None
     pii: str | None = None
+    file_name: bool = False  # the value becomes a file name: it must match SAFE_ID_PATTERN
+    max_length: int | None = None  # longest text allowed (string columns)
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,10 @@ def load_schema(feed: str) -> FeedSchema:
                 values=tuple(values) if values else None,
                 references=raw.get("references"),
                 pii=raw.get("pii"),
+                file_name=bool(raw.get("file_name", False)),
+                max_length=raw.get(
+                    "max_length", DEFAULT_MAX_LENGTH if raw["type"] == "string" else None
+                ),
             )
         )
     return FeedSchema(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from beatbrief.feeds import all_schemas
+from beatbrief.feeds import DEFAULT_MAX_LENGTH, all_schemas
 
 PREFACE = """# Feed contracts
 
@@ -41,14 +41,17 @@ in any order; unknown columns are kept aside (`_extra_columns`) and reported, ne
 - **Booleans**: `true/false`, `1/0`, `yes/no`, `是/否`.
 - **Coordinates** are WGS-84 unless `coord_system` says `GCJ02`; staging converts GCJ-02 back
   to WGS-84 (about 1 m residual).
-- An empty field is null.
+- An empty field is null. Numbers must be finite (no `NaN` or `inf`), and text is at most
+  256 characters unless a column says otherwise.
 
 ## Groups
 - **cases**: cases (警情/案件), re-sent whenever their status changes.
 - **patrols**: patrol_shifts and patrol_pings (the largest feed by far).
 - **population**: monthly snapshots of the actual population (实有人口).
 - **reference**: stations, communities and road_segments; each delivery is a full copy, and the
-  latest delivery on or before the briefing date is used.
+  latest delivery on or before the briefing date is used. A delivery that lacks more than 20%
+  (`reference_max_key_drop`) of the previous delivery's keys is rejected, and the previous one
+  stays in force.
 
 Columns marked **PII** carry personal data. They exist only in the accepted (landing) layer
 and are dropped at staging; they never reach a mart, a log line or a briefing.
@@ -77,6 +80,10 @@ def render() -> str:
                 extra.append(f"→ `{c.references}`")
             if c.pii:
                 extra.append(f"**PII** ({c.pii})")
+            if c.file_name:
+                extra.append("file name: letters, digits, `_`, `-` (≤ 64)")
+            elif c.max_length and c.max_length != DEFAULT_MAX_LENGTH:
+                extra.append(f"≤ {c.max_length:,} characters")
             description = c.description.replace("|", "\\|")
             parts.append(
                 f"| `{c.name}` | {c.zh} | {c.type} | {'yes' if c.required else ''} | "

@@ -195,12 +195,14 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
+from beatbrief.outcome import record_error
+
 
 @dag(
     dag_id="beatbrief_daily",
     schedule=CronDataIntervalTimetable("0 6 * * *", timezone="Asia/Shanghai"),
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai"),
-    default_args={"retries": 0},
+    default_args={"retries": 0, "on_failure_callback": record_error},
 )
 def toy():
     @task
@@ -213,7 +215,10 @@ def toy():
 
     @task
     def publish(day: str) -> str:
-        return str(Path(os.environ["BEATBRIEF_HOME"]) / "toy" / day / "index.html")
+        page = Path(os.environ["BEATBRIEF_HOME"]) / "toy" / day / "index.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text("briefing")
+        return str(page)
 
     publish(ingest())
 
@@ -247,10 +252,11 @@ def test_run_daily_runs_reruns_and_reports_failures(tmp_path: Path):
     assert summary["rcs"] == [0, 0, 1], result.stderr[-3000:]
     briefing = str(tmp_path / "bb" / "toy" / "2026-11-27" / "index.html")
     assert result.stdout.splitlines().count(briefing) == 2  # the publish task's XCom, per success
-    assert "ingest: failed" in result.stderr
-    assert "publish: upstream_failed" in result.stderr
-    # The task's own error stays visible (Airflow logs to stdout).
-    assert "toy ingest fails on purpose" in result.stdout + result.stderr
+    # one line names the failed task, its error and what did not run because of it
+    assert (
+        "beatbrief_daily 2026-11-27 failed: ingest: RuntimeError: toy ingest fails on purpose "
+        "(not run: publish)"
+    ) in result.stderr.splitlines()
     with sqlite3.connect(tmp_path / "bb" / "airflow" / "airflow.db") as con:
         runs = con.execute("SELECT count(*) FROM dag_run WHERE dag_id = 'beatbrief_daily'")
         assert runs.fetchone()[0] == 1  # each re-run replaced the one before

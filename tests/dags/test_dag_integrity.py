@@ -128,3 +128,16 @@ def test_daily_dag_validates_reference_first_then_transforms_then_publishes(dagb
         assert f"{feed}.ingest" in upstream[f"{feed}.validate"]
         assert f"{feed}.validate" in upstream["transform"]
     assert upstream["publish"] >= {"transform"}
+
+
+def test_the_daily_run_has_one_leaf_that_judges_every_task(dagbag):
+    from beatbrief.outcome import record_error
+
+    dag = dagbag.dags["beatbrief_daily"]
+    leaves = [task.task_id for task in dag.tasks if not task.downstream_task_ids]
+    assert leaves == ["finish"]  # a run's state comes from its leaves
+    finish = dag.get_task("finish")
+    assert finish.trigger_rule == "all_done"
+    assert finish.get_flat_relative_ids(upstream=True) == set(dag.task_ids) - {"finish"}
+    # every task keeps its error for finish and `beatbrief run` to name
+    assert all(record_error in (task.on_failure_callback or []) for task in dag.tasks)

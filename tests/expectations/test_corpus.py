@@ -39,6 +39,10 @@ def loaded(tmp_path_factory) -> tuple[Settings, dict[str, str]]:
         folder = settings.landing_partition(spec["feed"], date.fromisoformat(spec["partition"]))
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy(CORPUS / case / spec["file"], folder / spec["file"])
+        if "inflate" in spec:  # a field too big to keep in the repository, made here
+            landed = folder / spec["file"]
+            marker, chars = spec["inflate"]["marker"], spec["inflate"]["chars"]
+            landed.write_text(landed.read_text("utf-8").replace(marker, "x" * chars), "utf-8")
     failures = {}
     for feed in FEED_NAMES:
         ingest_feed(settings, feed, AS_OF)
@@ -65,12 +69,11 @@ def test_corpus_file_outcome(loaded, case):
         ).fetchall()
         assert len(rows) == 1, case
         status, read, accepted, quarantined, duplicate, path = rows[0]
-        rules = {
-            str(line): rule
-            for line, rule in con.execute(
-                "select line_number, rule from quarantine where file_path = ?", [path]
-            ).fetchall()
-        }
+        quarantined_rows = con.execute(
+            "select line_number, rule, detail from quarantine where file_path = ?", [path]
+        ).fetchall()
+    rules = {str(line): rule for line, rule, _ in quarantined_rows}
+    details = {str(line): detail for line, _, detail in quarantined_rows if detail}
     assert (status, read, accepted, quarantined, duplicate) == (
         spec["status"],
         spec["rows_read"],
@@ -80,6 +83,8 @@ def test_corpus_file_outcome(loaded, case):
     )
     assert read == accepted + quarantined + duplicate
     assert rules == spec["rules"]
+    if "details" in spec:  # a type error names its column and the text that did not parse
+        assert details == spec["details"]
     if "batch_failure" in spec:
         assert spec["batch_failure"] in failures.get(spec["feed"], ""), failures
 
@@ -88,6 +93,7 @@ def test_only_the_broken_files_fail_their_feed(loaded):
     _, failures = loaded
     assert set(failures) == {"cases"}
     assert "no_reported_at.csv" in failures["cases"] and "broken.parquet" in failures["cases"]
+    assert "header_only.csv" in failures["cases"]  # a schema fault even with no rows
     assert "reported_at" in failures["cases"]  # the missing column is named
 
 

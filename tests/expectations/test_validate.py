@@ -140,3 +140,149 @@ def test_unreadable_file_fails_loudly(settings):
     ingest_feed(settings, "population", AS_OF)
     with pytest.raises(FeedValidationError, match="bad.parquet"):
         validate_feed(settings, "population", AS_OF)
+
+
+# reference deliveries are full copies ------------------------------------------------------
+COMMUNITY_HEADER = COMMUNITIES.splitlines()[0]
+
+
+def community_rows(ids: range, changed: set[int] = frozenset()) -> str:
+    """A communities delivery for ids, with a new name for those in `changed`."""
+    return "".join(
+        f"C{i},{'新' if i in changed else ''}社区{i},S1,urban,125.3,43.9,true,1,false,false,false\n"
+        for i in ids
+    )
+
+
+def load(settings: Settings, feed: str, as_of: date = AS_OF) -> dict:
+    ingest_feed(settings, feed, as_of)
+    return validate_feed(settings, feed, as_of)
+
+
+def communities_in_force(settings: Settings, up_to: date) -> int:
+    """Rows of the reference as staging reads it: the latest delivery up to `up_to`."""
+    from transforms.runner import discover_models, run_model
+
+    model = next(m for m in discover_models() if m.name == "stg_communities")
+    with warehouse.connect(settings) as con:
+        run_model(con, model, {"loaded_through": up_to})
+        return con.execute("select count(*) from stg_communities").fetchall()[0][0]
+
+
+def test_a_full_reference_re_delivery_stays_whole(settings):
+    land(
+        settings,
+        "communities",
+        "2026-11-01",
+        "c.csv",
+        COMMUNITY_HEADER + "\n" + community_rows(range(1, 41)),
+    )
+    assert load(settings, "communities")["accepted"] == 40
+    # re-sent with two names changed: the unchanged rows belong to the new delivery too
+    land(
+        settings,
+        "communities",
+        "2026-11-02",
+        "c.csv",
+        COMMUNITY_HEADER + "\n" + community_rows(range(1, 41), {3, 7}),
+    )
+    summary = load(settings, "communities")
+    assert (summary["accepted"], summary["duplicate"]) == (40, 0)
+    assert communities_in_force(settings, AS_OF) == 40
+    # an exact repeat inside one delivery is still collapsed
+    land(
+        settings,
+        "communities",
+        "2026-11-03",
+        "c.csv",
+        COMMUNITY_HEADER + "\n" + community_rows(range(1, 41)) * 2,
+    )
+    summary = load(settings, "communities")
+    assert (summary["accepted"], summary["duplicate"]) == (40, 40)
+
+
+def test_a_reference_delivery_that_drops_keys_fails_and_the_previous_stays(settings):
+    land(
+        settings,
+        "communities",
+        "2026-11-01",
+        "c.csv",
+        COMMUNITY_HEADER + "\n" + community_rows(range(1, 41)),
+    )
+    load(settings, "communities")
+    # 30 of 40 communities: a quarter of the keys gone, more than the 20% allowed
+    land(
+        settings,
+        "communities",
+        "2026-11-02",
+        "c.csv",
+        COMMUNITY_HEADER + "\n" + community_rows(range(1, 31)),
+    )
+    with pytest.raises(FeedValidationError) as failure:
+        load(settings, "communities")
+    message = str(failure.value)
+    assert "communities" in message and "key_drop_share" in message
+    assert "lacks 10 of the previous delivery's 40 keys (25%)" in message
+    assert communities_in_force(settings, AS_OF) == 40  # the previous reference stays in force
+    statuses = {
+        path.rsplit("/", 2)[1]: status for path, status, *_ in manifest(settings, "communities")
+    }
+    assert statuses["2026-11-02"] == "rejected"
+    # a smaller drop (10%) passes: a few communities merged is normal
+    land(
+        settings,
+        "communities",
+        "2026-11-03",
+        "c.csv",
+        COMMUNITY_HEADER + "\n" + community_rows(range(1, 37)),
+    )
+    assert load(settings, "communities")["accepted"] == 36
+    assert communities_in_force(settings, AS_OF) == 36
+
+
+# values no model or file name can take -----------------------------------------------------
+def test_unsafe_and_non_finite_values_are_quarantined_with_their_rule(tmp_path):
+    settings = Settings(home=tmp_path)
+    land(
+        settings,
+        "stations",
+        "2026-10-01",
+        "s.csv",
+        STATIONS
+        + "../../x,坏派出所,urban,25,B1,示范县公安局,county,100,125.3,43.9\n"
+        + "S3,派出所3,urban,25,B/2,示范县公安局,county,100,125.3,43.9\n"
+        + "S4,派出所4,urban,25,B1,示范县公安局,county,100,125.3,NaN\n"
+        + "S5,派出所5,urban,25,B1,示范县公安局,county,100,0,0\n",
+    )
+    summary = load(settings, "stations")
+    assert (summary["accepted"], summary["quarantined"]) == (1, 4)
+    with warehouse.connect(settings) as con:
+        rules = dict(con.execute("select line_number, rule from quarantine").fetchall())
+    assert rules == {
+        3: "expect_column_values_to_match_regex(station_id)",
+        4: "expect_column_values_to_match_regex(bureau_id)",
+        5: "expect_column_values_to_be_null(_non_finite)",
+        6: "expect_column_values_to_be_between(lon)",
+    }
+
+
+def test_no_feed_value_reaches_the_gx_stores_or_data_docs(settings):
+    phone, payload = "13912345678", "<script>window.__pwned=1</script>"
+    land(
+        settings,
+        "population",
+        "2026-11-01",
+        "p.csv",
+        f"{HEADER}\nC1,2026-11-01,{phone},4,5\nC2,2026-11-01,1,{payload},5\n{payload},2026-11-01,1,2,3\n",
+    )
+    assert load(settings, "population")["quarantined"] == 3
+    written = [
+        p
+        for root in (settings.gx_dir, settings.quality_dir)
+        for p in root.rglob("*")
+        if p.is_file()
+    ]
+    assert any(p.suffix == ".html" for p in written) and any(p.suffix == ".json" for p in written)
+    for path in written:
+        data = path.read_bytes()
+        assert phone.encode() not in data and b"__pwned" not in data, path

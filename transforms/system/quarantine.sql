@@ -1,6 +1,7 @@
 -- table: quarantine
 -- grain: one row per rejected record (a record failing several rules is listed once,
--- with the first rule in `rule` and all of them in `all_rules`)
+-- with the first rule in `rule` and all of them in `all_rules`); `detail` names the columns
+-- whose text did not parse or was not a finite number, with that text (personal data masked)
 create table if not exists quarantine (
     feed varchar not null,
     partition_date date,
@@ -14,3 +15,5 @@ create table if not exists quarantine (
     quarantined_at timestamp not null
 )
 ;
+
+alter table quarantine add column if not exists detail varchar;

@@ -1,0 +1,73 @@
+"""A DAG run's outcome in one line: which task failed first, and with what error.
+
+Every beatbrief task records its error as an XCom (`record_error`, the tasks'
+`on_failure_callback`), so the last task of a DAG (`finish`) and `beatbrief run` can name the
+task that failed and why without reading any log. Imports nothing of Airflow, so it is cheap to
+use in a DAG file and in the CLI.
+"""
+
+from __future__ import annotations
+
+import re
+
+from beatbrief.pii import mask_pii
+
+ERROR_KEY = "error"
+FAILED = "failed"
+UPSTREAM_FAILED = "upstream_failed"
+# the longest error text kept per task (the task log holds the whole traceback), and the
+# longest one-line verdict (which quotes one task's error)
+MAX_ERROR_CHARS = 600
+MAX_LINE_CHARS = 2000
+_SPACE = re.compile(r"\s+")
+# exceptions that only tell Airflow not to retry: the cause is the real error
+PASS_THROUGH = ("AirflowFailException",)
+
+
+def one_line(error: BaseException | str | None, limit: int = MAX_ERROR_CHARS) -> str:
+    """An error as one line: its type and message, whitespace folded, personal data masked."""
+    if error is None:
+        return "no error recorded"
+    text = error if isinstance(error, str) else _describe(error)
+    text = mask_pii(_SPACE.sub(" ", text).strip())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def _describe(error: BaseException) -> str:
+    """`Type: message`, naming the cause's type when a task re-raised it to skip retries."""
+    if type(error).__name__ in PASS_THROUGH:
+        cause = error.__cause__
+        return f"{type(cause).__name__}: {error}" if cause is not None else str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def record_error(context) -> None:
+    """on_failure_callback: keep the failed task's error, as one line, in its XCom `error`."""
+    context["ti"].xcom_push(key=ERROR_KEY, value=one_line(context.get("exception"), MAX_LINE_CHARS))
+
+
+def failed_tasks(states: dict[str, str | None], order: list[str]) -> list[str]:
+    """Task ids that failed, in DAG order, then those that did not run because of them."""
+    failed = [t for t in order if states.get(t) == FAILED]
+    upstream = [t for t in order if states.get(t) == UPSTREAM_FAILED]
+    return failed + upstream
+
+
+def failure_line(
+    dag_id: str, day: str, states: dict[str, str | None], order: list[str], errors: dict[str, str]
+) -> str | None:
+    """`<dag> <day> failed: <task>: <error>` for the first failed task, or None if none failed."""
+    tasks = failed_tasks(states, order)
+    if not tasks:
+        return None
+    first = tasks[0]
+    line = f"{dag_id} {day} failed: {first}: {one_line(errors.get(first))}"
+    others = [t for t in tasks[1:] if states.get(t) == FAILED]
+    skipped = [t for t in tasks if states.get(t) == UPSTREAM_FAILED]
+    if others:
+        line += f" (also failed: {', '.join(others)})"
+    if skipped:
+        line += f" (not run: {', '.join(skipped)})"
+    return line

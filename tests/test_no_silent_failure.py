@@ -1,0 +1,121 @@
+"""No silent failure, through Airflow itself (`beatbrief run` in a fresh process): a value no
+model can take is contained in its row, a run that fails says so in one line and ends failed
+in Airflow, and one bad row never stops the days after it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from beatbrief.airflow_runner import logical_date_for
+from beatbrief.config import REPO_ROOT, Settings
+from beatbrief.simulate import run_simulation
+from transforms import warehouse
+
+END = date(2026, 11, 27)
+DAY_BEFORE = END - timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory) -> Path:
+    """A small clean county with patrols on its last two days."""
+    home = tmp_path_factory.mktemp("county") / "home"
+    run_simulation(home, end=END, days=35, seed=11, scale="county", fault_rate=0.0, ping_days=2)
+    return home
+
+
+def beatbrief_run(home: Path, day: date, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`beatbrief run --home home --date day` in a fresh interpreter, as a user runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "BEATBRIEF_"))}
+    (tmp_path / "user-home").mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", "beatbrief.cli", "run", "--home", str(home), "--date", str(day)],
+        capture_output=True,
+        text=True,
+        env={**env, "HOME": str(tmp_path / "user-home")},
+        cwd=REPO_ROOT,
+        timeout=900,
+        check=False,
+    )
+
+
+def land_nan_case(settings: Settings, day: date) -> None:
+    """One case whose latitude is NaN, in a file of its own beside the day's cases."""
+    station = next(settings.landing_dir.glob("stations/*/stations.csv"))
+    station_id = station.read_text(encoding="utf-8-sig").splitlines()[1].split(",")[0]
+    header = "case_id,station_id,kind,category,place_type,reported_at,updated_at,lon,lat,status"
+    row = (
+        f"NAN1,{station_id},criminal,burglary,street,{day} 10:00:00,{day} 10:00:00,125.3,NaN,filed"
+    )
+    (settings.landing_partition("cases", day) / "late_nan.csv").write_text(f"{header}\n{row}\n")
+
+
+def run_state(home: Path, day: date) -> tuple[str, dict[str, tuple[str, int]]]:
+    """The Airflow run's state, and each task's state and number of tries, from the metadata DB."""
+    logical = logical_date_for(day).in_timezone("UTC").strftime("%Y-%m-%d %H:%M")
+    with sqlite3.connect(home / "airflow" / "airflow.db") as con:
+        run_id, state = con.execute(
+            "select run_id, state from dag_run where dag_id = 'beatbrief_daily' "
+            "and logical_date like ?",
+            [f"{logical}%"],
+        ).fetchone()
+        tasks = con.execute(
+            "select task_id, state, try_number from task_instance where run_id = ?", [run_id]
+        ).fetchall()
+    con.close()
+    return state, {task: (task_state, tries) for task, task_state, tries in tasks}
+
+
+def test_a_bad_row_is_contained_a_failed_run_says_so_and_the_next_day_briefs(county, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(county, home)
+    settings = Settings(home=home)
+
+    # 1. A NaN coordinate landed in a feed is quarantined, naming its rule; the day briefs.
+    land_nan_case(settings, DAY_BEFORE)
+    first = beatbrief_run(home, DAY_BEFORE, tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert Path(first.stdout.strip().splitlines()[-1]).exists()
+    with warehouse.connect(settings) as con:
+        quarantined = con.execute(
+            "select rule, detail from quarantine where raw_record like 'NAN1,%'"
+        ).fetchall()
+        assert con.execute(
+            "select count(*) from accepted_cases where case_id = 'NAN1'"
+        ).fetchall() == [(0,)]
+        # 2. The same value slipped past validation (as it did before the rule existed).
+        con.execute(
+            "update accepted_cases set lat = 'nan'::double where case_id = (select min(case_id) "
+            "from accepted_cases where _partition_date = ? and lat is not null)",
+            [DAY_BEFORE],
+        )
+    assert quarantined == [("expect_column_values_to_be_null(_non_finite)", "lat='NaN'")]
+
+    # The run fails, at once and loudly: one line names the task, the model and the row.
+    failed = beatbrief_run(home, END, tmp_path)
+    assert failed.returncode == 1
+    line = failed.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"beatbrief_daily {END} failed: transform: ModelError: model ")
+    assert "accepted_cases.lat at " in line and "cases_" in line
+    assert "(not run: publish)" in line
+    # no briefing path is printed: publish never ran (Airflow's own log lines go to stdout)
+    assert not [x for x in failed.stdout.splitlines() if x.endswith("index.html")]
+    state, tasks = run_state(home, END)
+    assert state == "failed"
+    assert tasks["transform"] == ("failed", 1)  # a data error is not retried
+    assert tasks["publish"][0] == "upstream_failed" and tasks["finish"][0] == "failed"
+
+    # 3. Once the row is mended, the same day briefs: nothing else was left behind.
+    with warehouse.connect(settings) as con:
+        con.execute("update accepted_cases set lat = null where isnan(lat)")
+    mended = beatbrief_run(home, END, tmp_path)
+    assert mended.returncode == 0, mended.stderr[-3000:]
+    assert Path(mended.stdout.strip().splitlines()[-1]) == settings.briefing_dir(END) / "index.html"
+    assert run_state(home, END)[0] == "success"
