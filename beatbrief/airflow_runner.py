@@ -54,6 +54,8 @@ QUIET_NAMESPACES = (
 RUN_QUIET_NAMESPACES = (
     *QUIET_NAMESPACES,
     "airflow.models=WARNING",
+    # "Done. Returned value was: {...}": each task's progress line says it in a few words
+    "airflow.task.operators=WARNING",
     "task=WARNING",
     "py.warnings=ERROR",
 )

@@ -109,6 +109,11 @@ class Settings:
     reference_max_key_drop: float = 0.2
     # late records: marts of earlier days within this many days are rebuilt when they change
     recompute_lookback_days: int = 28
+    # bounded memory: rows per batch when reading a landed file, and per GX validation chunk,
+    # and DuckDB's memory limit while loading (the rest of the process holds one chunk)
+    ingest_batch_rows: int = 1_000_000
+    validate_chunk_rows: int = 1_000_000
+    load_memory_limit: str = "2GB"
     # duckdb
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "4GB"

@@ -9,6 +9,7 @@ use in a DAG file and in the CLI.
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 from beatbrief.pii import mask_pii
 
@@ -71,3 +72,33 @@ def failure_line(
     if skipped:
         line += f" (not run: {', '.join(skipped)})"
     return line
+
+
+def describe_result(value) -> str:
+    """A task's return value in a few words: rows read, rows judged, models built, a path."""
+    if isinstance(value, dict):
+        if "rows_read" in value:
+            return f"{value['rows_read']:,} rows read from {value.get('files', 0)} files"
+        if "accepted" in value:
+            return (
+                f"{value['rows']:,} rows: {value['accepted']:,} accepted, "
+                f"{value['quarantined']:,} quarantined, {value['duplicate']:,} duplicate"
+            )
+        if "models" in value:
+            return f"{len(value['models'])} models built"
+        return f"{len(value)} items"
+    return "" if value is None else str(value)
+
+
+def report_success(context) -> None:
+    """on_success_callback: one progress line per task as it ends (task, seconds, rows)."""
+    import logging
+    from datetime import datetime
+
+    ti = context["ti"]
+    started = getattr(ti, "start_date", None)
+    seconds = (datetime.now(UTC) - started).total_seconds() if started else 0.0
+    value = ti.xcom_pull(task_ids=ti.task_id)
+    logging.getLogger("beatbrief.progress").info(
+        "done %s in %.1f s: %s", ti.task_id, seconds, describe_result(value)
+    )

@@ -31,7 +31,7 @@ import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, TaskGroup, TriggerRule, dag, task
 
 from beatbrief.feeds import FEED_NAMES
-from beatbrief.outcome import record_error
+from beatbrief.outcome import record_error, report_success
 
 BRIEFING = Asset("beatbrief://briefings/daily")
 
@@ -50,6 +50,7 @@ BRIEFING = Asset("beatbrief://briefings/daily")
         "retries": 2,
         "retry_delay": pendulum.duration(minutes=1),
         "on_failure_callback": record_error,
+        "on_success_callback": report_success,  # one progress line per task
     },
 )
 def beatbrief_daily():

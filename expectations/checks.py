@@ -11,7 +11,6 @@ plausible timestamp) are passed to the checkpoint as GX expectation parameters.
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, time, timedelta
 
 import polars as pl
@@ -78,11 +77,10 @@ def jurisdiction_bounds(con, settings: Settings) -> dict:
 
 
 def add_check_columns(rows: pl.DataFrame, schema: FeedSchema, params: dict) -> pl.DataFrame:
-    """The typed batch plus the derived columns its suite checks."""
+    """Typed rows plus the derived columns that need only the row itself (the implied speed of
+    a GPS fix needs its neighbours: expectations/batch.py computes it in SQL)."""
     if schema.feed in LOCATED_FEEDS:
         rows = rows.with_columns(swapped_lat_lon(params).alias("_swapped_lat_lon"))
-    if schema.feed == "patrol_pings":
-        rows = with_implied_speed(rows)
     id_columns = [c.name for c in schema.columns if c.pii == "id_card"]
     if id_columns:
         rows = rows.with_columns(invalid_id_cards(id_columns).alias("_invalid_id_cards"))
@@ -111,32 +109,6 @@ def swapped_lat_lon(params: dict) -> pl.Expr:
     """True where a point lies outside the jurisdiction but would lie inside if swapped."""
     lon, lat = pl.col("lon"), pl.col("lat")
     return (~_inside(lon, lat, params) & _inside(lat, lon, params)).fill_null(False)
-
-
-def with_implied_speed(rows: pl.DataFrame) -> pl.DataFrame:
-    """Each fix's speed from its previous and next fix of the same device (the smaller of the
-    two, km/h): a lone jump away and back ("teleport") is fast both ways, a real move is not."""
-    ordered = rows.with_row_index("_order").sort("device_id", "pinged_at", "_order")
-    lat0 = math.radians(float(ordered["lat"].drop_nulls().median() or 0.0))
-    x = pl.col("lon").radians() * EARTH_RADIUS_M * math.cos(lat0)
-    y = pl.col("lat").radians() * EARTH_RADIUS_M
-
-    def speed(shift: int) -> pl.Expr:
-        dx = (x - x.shift(shift)).over("device_id")
-        dy = (y - y.shift(shift)).over("device_id")
-        seconds = (pl.col("pinged_at") - pl.col("pinged_at").shift(shift)).over("device_id")
-        hours = seconds.dt.total_microseconds().abs() / 3.6e9
-        # two fixes in the same instant at different places are infinitely fast
-        return (
-            pl.when(hours > 0)
-            .then((dx**2 + dy**2).sqrt() / 1000 / hours)
-            .otherwise(pl.when((dx**2 + dy**2) > 1).then(float("inf")).otherwise(0.0))
-        )
-
-    ordered = ordered.with_columns(
-        pl.min_horizontal(speed(1), speed(-1)).alias("_implied_speed_kmh")
-    )
-    return ordered.sort("_order").drop("_order")
 
 
 def too_long(schema: FeedSchema) -> pl.Expr:

@@ -165,15 +165,3 @@ def health_suite(schema: FeedSchema):
             )
         )
     return gx.ExpectationSuite(name=f"{schema.feed}_health", expectations=rules)
-
-
-def run_health(settings: Settings, schema: FeedSchema, frame: pl.DataFrame):
-    """Run the feed's health checkpoint on its one-row health frame."""
-    from expectations.validate import run_checkpoint
-
-    params = {
-        "volume_min_ratio": settings.volume_min_ratio,
-        "volume_max_ratio": settings.volume_max_ratio,
-        "reference_max_key_drop": settings.reference_max_key_drop,
-    }
-    return run_checkpoint(settings, f"{schema.feed}_health", health_suite(schema), frame, params)

@@ -1,9 +1,9 @@
 """Validate a feed's pending batch with its Great Expectations checkpoint.
 
-The batch is every raw row ingested but not yet validated. Rows are typed to the contract,
-exact duplicates are collapsed, the GX checkpoint runs, and then, in one DuckDB transaction:
-accepted rows go to `accepted_<feed>`, failing rows to `quarantine`, and `load_manifest` gets
-each file's row accounting (read = accepted + quarantined + duplicate).
+The batch is every raw row ingested but not yet validated. It is typed, de-duplicated and
+checked by GX in bounded memory, chunk by chunk (expectations/batch.py), and then, in one
+DuckDB transaction: accepted rows go to `accepted_<feed>`, failing rows to `quarantine`, and
+`load_manifest` gets each file's row accounting (read = accepted + quarantined + duplicate).
 A failed `critical` expectation rejects the files it names, and the task fails loudly after
 the rest of the batch has been stored.
 """
@@ -11,16 +11,19 @@ the rest of the batch has been stored.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import polars as pl
 
 from beatbrief.config import Settings
 from beatbrief.feeds import FeedSchema, load_schema
 from beatbrief.pii import mask_pii
+from expectations import batch as batch_mod
+from expectations.batch import RuleOutcome
 from transforms import warehouse
-from transforms.casting import cast_to_contract
+from transforms.readers import parquet_raw_records
 
 log = logging.getLogger(__name__)
 # GX logs hundreds of INFO lines per run through stdlib logging; keep them out of task logs.
@@ -28,17 +31,6 @@ logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 DATASOURCE = "beatbrief"
 DOCS_SITE = "beatbrief"
-# columns GX needs besides the contract's; the raw record stays out of pandas to save memory
-CHECK_COLUMNS = (
-    "_row_id",
-    "_line_number",
-    "_file_path",
-    "_malformed",
-    "_missing_required",
-    "_missing_optional",
-    "_parse_errors",
-    "_non_finite",
-)
 ACCEPTED_META = ("_file_path", "_line_number", "_partition_date", "_batch_id", "_row_hash")
 
 
@@ -46,24 +38,25 @@ class FeedValidationError(RuntimeError):
     """A batch-level failure: names the feed, file, column and rule."""
 
 
-@dataclass
-class RuleOutcome:
-    """What one expectation found in the batch."""
-
-    rule: str
-    severity: str
-    success: bool
-    unexpected_count: int
-    element_count: int | None = None
-    row_ids: set[int] = field(default_factory=set)
-    notes: str | None = None
+# Row ids only: no feed value reaches a validation result, the GX stores or the Data Docs
+# (exclude_unexpected_values drops the values from every list).
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": ["_row_id"],
+    "exclude_unexpected_values": True,
+    "return_unexpected_index_query": False,
+    "partial_unexpected_count": 0,
+}
 
 
 def gx_context(settings: Settings):
     """The file-backed GX context under HOME/gx, with Data Docs written to HOME/quality."""
     import great_expectations as gx
+    from great_expectations.data_context import data_context_variables
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # this module logs "Stashing `FluentDatasource` ..." at INFO under its file's path
+    logging.getLogger(data_context_variables.__file__).setLevel(logging.WARNING)
     settings.gx_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(settings.gx_dir))
     sites = context.config.data_docs_sites or {}
@@ -88,7 +81,8 @@ def gx_context(settings: Settings):
 
 
 def checkpoint_for(context, name: str, suite):
-    """A checkpoint running `suite` on a whole-dataframe pandas batch, updating Data Docs."""
+    """A checkpoint running `suite` on a whole-dataframe pandas batch. It has no actions: the
+    Data Docs are built once per feed and run (build_docs), not once per chunk."""
     import great_expectations as gx
 
     source = context.data_sources.add_or_update_pandas(DATASOURCE)
@@ -106,31 +100,27 @@ def checkpoint_for(context, name: str, suite):
     )
     return context.checkpoints.add_or_update(
         gx.Checkpoint(
-            name=name,
-            validation_definitions=[definition],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
-            # Row ids only: no feed value reaches a validation result, the GX stores or the
-            # Data Docs (exclude_unexpected_values drops the values from every list).
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": ["_row_id"],
-                "exclude_unexpected_values": True,
-                "return_unexpected_index_query": False,
-                "partial_unexpected_count": 0,
-            },
+            name=name, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT
         )
     )
 
 
-def run_checkpoint(
-    settings: Settings, name: str, suite, frame: pl.DataFrame, params: dict
-) -> list[RuleOutcome]:
-    """Run a suite on a frame (which has a `_row_id` column); one outcome per expectation."""
+def build_docs(context) -> None:
+    """Rebuild the Data Docs site from the stored validation results."""
+    context.build_data_docs(site_names=[DOCS_SITE])
+
+
+def run_suite(checkpoint, frame: pl.DataFrame, params: dict, run_name: str | None = None):
+    """Run a checkpoint on a frame (which has a `_row_id` column); one outcome per expectation."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
     from expectations.suites import rule_name
 
-    checkpoint = checkpoint_for(gx_context(settings), name, suite)
+    run_id = RunIdentifier(run_name=run_name) if run_name else None
     result = checkpoint.run(
-        batch_parameters={"dataframe": frame.to_pandas()}, expectation_parameters=params
+        batch_parameters={"dataframe": frame.to_pandas()},
+        expectation_parameters=params,
+        run_id=run_id,
     )
     outcomes = []
     for validation in result.run_results.values():
@@ -140,7 +130,7 @@ def run_checkpoint(
             ids = unexpected_row_ids(found.get("unexpected_index_list"))
             if item.exception_info and item.exception_info.get("raised_exception"):
                 raise FeedValidationError(
-                    f"{name}: expectation {rule_name(config)} could not run: "
+                    f"{checkpoint.name}: expectation {rule_name(config)} could not run: "
                     f"{item.exception_info.get('exception_message')}"
                 )
             outcomes.append(
@@ -157,6 +147,16 @@ def run_checkpoint(
     return outcomes
 
 
+def run_checkpoint(
+    settings: Settings, name: str, suite, frame: pl.DataFrame, params: dict
+) -> list[RuleOutcome]:
+    """Run a suite on a small frame (a health check's one row), then refresh the Data Docs."""
+    context = gx_context(settings)
+    outcomes = run_suite(checkpoint_for(context, name, suite), frame, params)
+    build_docs(context)
+    return outcomes
+
+
 def unexpected_row_ids(index_list) -> set[int]:
     """Row ids from GX's unexpected_index_list: `[{"_row_id": [ids]}]` when values are
     excluded, `[{"_row_id": id, ...}, ...]` otherwise."""
@@ -167,60 +167,27 @@ def unexpected_row_ids(index_list) -> set[int]:
     return ids
 
 
-def row_hashes(rows: pl.DataFrame, schema: FeedSchema) -> pl.Series:
-    """An MD5 of each row's contract values as landed text: equal hashes are exact duplicates."""
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.register("landed_rows", rows.select(schema.names))
-        hashes = con.sql("select md5(to_json(landed_rows)) as row_hash from landed_rows").pl()
-    finally:
-        con.close()
-    return hashes["row_hash"]
-
-
 @dataclass
 class CheckedBatch:
-    """A typed batch with the verdict on every row."""
+    """What validation found in a batch; the rows themselves stay in DuckDB (batch.py)."""
 
-    typed: pl.DataFrame
-    accepted: pl.DataFrame
-    quarantined: pl.DataFrame
-    duplicates: pl.DataFrame
+    rows: int
+    unique: int
+    duplicates: int
     outcomes: list[RuleOutcome]
     rejected_files: dict[str, str]
-
-
-def check_rows(
-    settings: Settings, con, schema: FeedSchema, raw: pl.DataFrame, params: dict
-) -> tuple[pl.DataFrame, pl.DataFrame, list[RuleOutcome]]:
-    """Type, de-duplicate and run the row checkpoint: (typed rows, duplicate flags, outcomes)."""
-    from expectations.checks import add_check_columns, check_columns
-    from expectations.suites import build_suite
-
-    # hash the text as landed, so two rows that differ only in unparsable values differ
-    raw = raw.with_columns(row_hashes(raw, schema).alias("_row_hash"))
-    typed = cast_to_contract(raw, schema).with_row_index("_row_id")
-    typed = add_check_columns(typed, schema, params)
-    duplicate = _duplicates(con, schema, typed)
-    unique = typed.filter(~duplicate)
-    # personal columns never enter GX: no rule reads them (their checks are derived columns)
-    checked = [c.name for c in schema.columns if not c.pii]
-    frame = unique.select([*checked, *CHECK_COLUMNS, *check_columns(schema)])
-    outcomes = run_checkpoint(settings, schema.feed, build_suite(schema), frame, params)
-    return typed, duplicate, outcomes
 
 
 def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
     """Validate the feed's pending batch and its health for the day; store accepted and
     quarantined rows, per-file accounting, the feed's status and the GX results."""
     from expectations.checks import expectation_parameters
-    from expectations.health import feed_health, run_health
+    from expectations.health import feed_health, health_suite
 
     schema = load_schema(feed)
-    raw_table = warehouse.raw_table(feed)
-    with warehouse.connect(settings) as con:
+    context = gx_context(settings)
+    run_name = f"{feed}-{as_of.isoformat()}"
+    with warehouse.connect(settings, settings.load_memory_limit) as con:
         unreadable = con.execute(
             "select file_path, error from load_manifest "
             "where feed = ? and status = 'rejected' and validated_at is null",
@@ -233,49 +200,82 @@ def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
                 "select file_path from load_manifest where feed = ? and status = 'read'", [feed]
             ).fetchall()
         ]
-        raw = con.sql(
-            f"select * from {raw_table} order by _partition_date, _file_path, _line_number"
-        ).pl()
         params = expectation_parameters(con, settings, schema, as_of)
         health_frame = feed_health(con, settings, schema, as_of)
-        health = run_health(settings, schema, health_frame)
+        health_params = {
+            "volume_min_ratio": settings.volume_min_ratio,
+            "volume_max_ratio": settings.volume_max_ratio,
+            "reference_max_key_drop": settings.reference_max_key_drop,
+        }
+        health = run_suite(
+            checkpoint_for(context, f"{feed}_health", health_suite(schema)),
+            health_frame,
+            health_params,
+            run_name,
+        )
         problems = [f"{path}: rejected ({error})" for path, error in unreadable]
         batch = None
-        if raw.height:
-            batch = _check_batch(settings, con, schema, raw, params, health, health_frame, as_of)
-            problems += _critical_problems(feed, batch)
-        problems += _health_problems(feed, as_of, health, health_frame)
-        now = datetime.now().replace(microsecond=0)
-        con.begin()
-        if pending:
-            _store_batch(con, schema, pending, batch, now)
-        con.execute(
-            "update load_manifest set validated_at = ? "
-            "where feed = ? and status = 'rejected' and validated_at is null",
-            [now, feed],
-        )
-        if batch is not None:
-            _store_results(con, feed, as_of, "rows", batch.outcomes)
-        _store_results(con, feed, as_of, "health", health)
-        _store_status(con, feed, as_of, health_frame, problems)
-        con.commit()
-    summary = {
-        "feed": feed,
-        "rows": raw.height,
-        "accepted": batch.accepted.height if batch else 0,
-        "quarantined": batch.quarantined.height if batch else 0,
-        "duplicate": batch.duplicates.height if batch else 0,
-        "failed_rules": {o.rule: o.unexpected_count for o in batch.outcomes if not o.success}
-        if batch
-        else {},
-        "status": "failed" if problems else "ok",
-    }
-    log.info("%s validated: %s", feed, summary)
+        try:
+            rows = batch_mod.count_rows(con, schema)
+            if rows:
+                batch = _check_batch(
+                    settings, con, context, schema, rows, params, health, health_frame, as_of
+                )
+                problems += batch_mod.critical_problems(con, feed, batch.outcomes)
+                problems += [
+                    f"{path}: rejected by {rule}"
+                    for path, rule in sorted(batch.rejected_files.items())
+                ]
+            problems += _health_problems(feed, as_of, health, health_frame)
+            now = datetime.now().replace(microsecond=0)
+            con.begin()
+            if pending:
+                _store_batch(con, schema, pending, batch, now)
+            con.execute(
+                "update load_manifest set validated_at = ? "
+                "where feed = ? and status = 'rejected' and validated_at is null",
+                [now, feed],
+            )
+            if batch is not None:
+                _store_results(con, feed, as_of, "rows", batch.outcomes)
+            _store_results(con, feed, as_of, "health", health)
+            _store_status(con, feed, as_of, health_frame, problems)
+            summary = _summary(con, feed, rows, batch, problems)
+            con.commit()
+        finally:
+            batch_mod.drop_batch_tables(con)
+    build_docs(context)
+    log.info(
+        "%s validated: %d rows, %d accepted, %d quarantined, %d duplicate",
+        feed,
+        summary["rows"],
+        summary["accepted"],
+        summary["quarantined"],
+        summary["duplicate"],
+    )
     if problems:
         raise FeedValidationError(
             f"feed {feed} for {as_of}: batch-level failure:\n  " + "\n  ".join(problems)
         )
     return summary
+
+
+def _summary(con, feed: str, rows: int, batch: CheckedBatch | None, problems) -> dict:
+    """The task's return value: the batch's counts and failed rules."""
+    quarantined = 0
+    if batch is not None:
+        quarantined = con.execute(f"select count(*) from {batch_mod.VERDICTS}").fetchall()[0][0]
+    return {
+        "feed": feed,
+        "rows": rows,
+        "accepted": batch.unique - quarantined if batch else 0,
+        "quarantined": quarantined,
+        "duplicate": batch.duplicates if batch else 0,
+        "failed_rules": {o.rule: o.unexpected_count for o in batch.outcomes if not o.success}
+        if batch
+        else {},
+        "status": "failed" if problems else "ok",
+    }
 
 
 def rejected_partition(rule: str, health_frame: pl.DataFrame, as_of: date) -> date | None:
@@ -286,29 +286,37 @@ def rejected_partition(rule: str, health_frame: pl.DataFrame, as_of: date) -> da
     return as_of
 
 
-def _check_batch(settings, con, schema, raw, params, health, health_frame, as_of) -> CheckedBatch:
-    """Rows checked and sorted into accepted, quarantined and duplicate. A failed health check
-    rejects files as a whole: the day's (volume, freshness) or the reference delivery's (keys
-    dropped), so the previous reference stays in force."""
-    typed, duplicate, outcomes = check_rows(settings, con, schema, raw, params)
-    unique = typed.filter(~duplicate)
-    todays: dict[str, str] = {}
+def _check_batch(
+    settings, con, context, schema, rows, params, health, health_frame, as_of
+) -> CheckedBatch:
+    """Rows typed, flagged and checked chunk by chunk, and sorted into accepted, quarantined
+    and duplicate (VERDICTS). A failed health check rejects files as a whole: the day's
+    (volume, freshness) or the reference delivery's (keys dropped), so the previous reference
+    stays in force."""
+    from expectations.suites import build_suite
+
+    chunk_rows = settings.validate_chunk_rows
+    batch_mod.type_rows(con, schema, params, rows, chunk_rows)
+    unique, duplicates = batch_mod.flag_rows(con, schema)
+    checkpoint = checkpoint_for(context, schema.feed, build_suite(schema))
+    chunks = batch_mod.chunk_count(unique, chunk_rows)
+    outcomes = batch_mod.run_chunks(
+        con, checkpoint, schema, params, chunks, f"{schema.feed}-{as_of.isoformat()}"
+    )
+    rejected: dict[str, str] = {}
     for outcome in health:
         if outcome.success:
             continue
         partition = rejected_partition(outcome.rule, health_frame, as_of)
-        files = raw.filter(pl.col("_partition_date") == partition)["_file_path"].unique()
-        for path in files.sort().to_list():
-            todays.setdefault(path, outcome.rule)
-    verdicts = _verdicts(unique, outcomes, todays)
-    return CheckedBatch(
-        typed=unique,
-        accepted=unique.join(verdicts, on="_row_id", how="anti"),
-        quarantined=unique.join(verdicts, on="_row_id", how="inner"),
-        duplicates=typed.filter(duplicate),
-        outcomes=outcomes,
-        rejected_files=todays,
-    )
+        files = con.execute(
+            f"select distinct _file_path from {batch_mod.TYPED} where _partition_date = ? "
+            "order by 1",
+            [partition],
+        ).fetchall()
+        for (path,) in files:
+            rejected.setdefault(path, outcome.rule)
+    batch_mod.decide_rows(con, rejected)
+    return CheckedBatch(rows, unique, duplicates, outcomes, rejected)
 
 
 def _store_batch(
@@ -316,17 +324,66 @@ def _store_batch(
 ) -> None:
     """Accepted rows, quarantined rows and per-file accounting; empties the raw table."""
     feed = schema.feed
+    raw = warehouse.raw_table(feed)
     if batch is not None:
-        warehouse.append_frame(
-            con,
-            warehouse.accepted_table(feed),
-            batch.accepted.select([*schema.names, *ACCEPTED_META]),
+        checked, verdicts = batch_mod.CHECKED, batch_mod.VERDICTS
+        columns = ", ".join(f'"{c}"' for c in [*schema.names, *ACCEPTED_META])
+        con.execute(
+            f"insert into {warehouse.accepted_table(feed)} by name select {columns} "
+            f"from {checked} where not _duplicate "
+            f"and _row_id not in (select _row_id from {verdicts}) order by _row_id"
         )
-        warehouse.append_frame(con, "quarantine", _quarantine_rows(feed, batch.quarantined, now))
-    counts = _file_counts(pending, batch)
-    con.register("file_counts", counts)
-    con.execute(
+        _parquet_raw_records(con)
+        con.create_function("mask_pii", mask_pii, ["VARCHAR"], "VARCHAR")
+        try:
+            con.execute(
+                f"""
+                insert into quarantine by name
+                select
+                    ? as feed,
+                    c._partition_date as partition_date,
+                    c._file_path as file_path,
+                    c._line_number as line_number,
+                    v.rule,
+                    v.all_rules,
+                    v.severity,
+                    coalesce(r._raw_record, p.raw_record) as raw_record,
+                    c._batch_id as batch_id,
+                    ? as quarantined_at,
+                    mask_pii(c._bad_values) as detail
+                from {checked} as c
+                inner join {verdicts} as v using (_row_id)
+                left join {raw} as r
+                    on r._file_path = c._file_path and r._line_number = c._line_number
+                left join _parquet_records as p
+                    on p._file_path = c._file_path and p._line_number = c._line_number
+                order by c._row_id
+                """,
+                [feed, now],
+            )
+        finally:
+            con.remove_function("mask_pii")
+    con.execute("create or replace temp table _pending_files (_file_path varchar)")
+    con.executemany("insert into _pending_files values (?)", [[p] for p in pending])
+    counts = (
+        f"""
+        select
+            f._file_path,
+            count(c._row_id) filter (not c._duplicate and v._row_id is null) as rows_accepted,
+            count(v._row_id) as rows_quarantined,
+            count(c._row_id) filter (c._duplicate) as rows_duplicate,
+            arg_min(v.rule, c._row_id) filter (v.severity = 'critical') as rejected_rule
+        from _pending_files as f
+        left join {batch_mod.CHECKED} as c using (_file_path)
+        left join {batch_mod.VERDICTS} as v using (_row_id)
+        group by f._file_path
         """
+        if batch is not None
+        else "select _file_path, 0 as rows_accepted, 0 as rows_quarantined, "
+        "0 as rows_duplicate, null as rejected_rule from _pending_files"
+    )
+    con.execute(
+        f"""
         update load_manifest as m set
             rows_accepted = c.rows_accepted,
             rows_quarantined = c.rows_quarantined,
@@ -334,13 +391,40 @@ def _store_batch(
             status = case when c.rejected_rule is null then 'validated' else 'rejected' end,
             error = c.rejected_rule,
             validated_at = ?
-        from file_counts as c
+        from ({counts}) as c
         where m.feed = ? and m.status = 'read' and m.file_path = c._file_path
         """,
         [now, feed],
     )
-    con.unregister("file_counts")
-    con.execute(f"delete from {warehouse.raw_table(feed)}")
+    con.execute("drop table _pending_files")
+    con.execute(f"delete from {raw}")
+
+
+def _parquet_raw_records(con) -> None:
+    """_parquet_records: the raw record of each quarantined Parquet row, read from its file
+    (ingest leaves it null, as only these few rows need it)."""
+    wanted = con.execute(
+        f"""
+        select c._file_path, list(c._line_number order by c._line_number)
+        from {batch_mod.CHECKED} as c
+        inner join {batch_mod.VERDICTS} as v using (_row_id)
+        where c._file_path in (
+            select file_path from load_manifest
+            where status = 'read' and file_format = 'parquet'
+        )
+        group by 1
+        """
+    ).fetchall()
+    con.execute(
+        "create or replace temp table _parquet_records "
+        "(_file_path varchar, _line_number bigint, raw_record varchar)"
+    )
+    for path, lines in wanted:
+        records = parquet_raw_records(Path(path), lines)
+        con.executemany(
+            "insert into _parquet_records values (?, ?, ?)",
+            [(path, line, record) for line, record in records.items()],
+        )
 
 
 def _store_results(con, feed: str, as_of: date, check: str, outcomes: list[RuleOutcome]) -> None:
@@ -401,134 +485,6 @@ def _health_problems(feed: str, as_of: date, health: list[RuleOutcome], frame) -
             f"({row['key_drop_share']:.0%}); the previous reference stays in force"
         )
     return [f"feed {feed}: rule {o.rule} failed ({figures})" for o in health if not o.success]
-
-
-def _duplicates(con, schema: FeedSchema, typed: pl.DataFrame) -> pl.Series:
-    """Rows that repeat an earlier row of the batch or an already accepted row, exactly.
-
-    A reference delivery (one partition) is a full copy: its rows repeat only rows of the same
-    delivery, never those of an earlier one, so the latest delivery stays whole."""
-    table = warehouse.accepted_table(schema.feed)
-    if schema.group == "reference":
-        key = pl.concat_str(pl.col("_row_hash"), pl.col("_partition_date").cast(pl.String))
-        accepted_key = "_row_hash || cast(_partition_date as varchar)"
-    else:
-        key, accepted_key = pl.col("_row_hash"), "_row_hash"
-    keys = typed.select(key.alias("_dedup_key"))
-    con.register("batch_keys", keys)
-    seen = con.sql(
-        f"select distinct _dedup_key from batch_keys "
-        f"where _dedup_key in (select {accepted_key} from {table})"
-    ).pl()
-    con.unregister("batch_keys")
-    column = keys["_dedup_key"]
-    return ~column.is_first_distinct() | column.is_in(seen["_dedup_key"].implode())
-
-
-def _verdicts(
-    unique: pl.DataFrame, outcomes: list[RuleOutcome], rejected: dict[str, str]
-) -> pl.DataFrame:
-    """Each failing row's first rule, all its rules and the gravest severity.
-
-    A critical rule rejects whole files, so every row of a file it names is included, and so
-    is every row of the files in `rejected` (file path -> rule)."""
-    rank = {"critical": 0, "warning": 1, "info": 2}
-    hits: dict[int, list[tuple[str, str]]] = {}
-    critical_files: dict[str, str] = dict(rejected)
-    for outcome in outcomes:
-        if outcome.success or outcome.severity == "info":
-            continue
-        if outcome.severity == "critical":
-            for path in unique.filter(pl.col("_row_id").is_in(list(outcome.row_ids)))["_file_path"]:
-                critical_files.setdefault(path, outcome.rule)
-            continue
-        for row_id in outcome.row_ids:
-            hits.setdefault(row_id, []).append((outcome.rule, outcome.severity))
-    if critical_files:
-        rejected = unique.filter(pl.col("_file_path").is_in(list(critical_files)))
-        for row_id, path in rejected.select("_row_id", "_file_path").iter_rows():
-            hits.setdefault(row_id, []).insert(0, (critical_files[path], "critical"))
-    records = [
-        {
-            "_row_id": row_id,
-            "rule": rules[0][0],
-            "all_rules": "; ".join(dict.fromkeys(r for r, _ in rules)),
-            "severity": min((s for _, s in rules), key=rank.__getitem__),
-        }
-        for row_id, rules in sorted(hits.items())
-    ]
-    return pl.DataFrame(
-        records,
-        schema={
-            "_row_id": pl.UInt32,
-            "rule": pl.String,
-            "all_rules": pl.String,
-            "severity": pl.String,
-        },
-    )
-
-
-def _quarantine_rows(feed: str, quarantined: pl.DataFrame, now: datetime) -> pl.DataFrame:
-    """Rows for the quarantine table."""
-    return quarantined.select(
-        pl.lit(feed).alias("feed"),
-        pl.col("_partition_date").alias("partition_date"),
-        pl.col("_file_path").alias("file_path"),
-        pl.col("_line_number").alias("line_number"),
-        "rule",
-        "all_rules",
-        "severity",
-        pl.col("_raw_record").alias("raw_record"),
-        pl.col("_batch_id").alias("batch_id"),
-        pl.lit(now).alias("quarantined_at"),
-        pl.col("_bad_values").map_elements(mask_pii, return_dtype=pl.String).alias("detail"),
-    )
-
-
-def _file_counts(pending: list[str], batch: CheckedBatch | None) -> pl.DataFrame:
-    """Per pending file: accepted, quarantined and duplicate rows, and the critical rule if
-    rejected (an empty file has zeros)."""
-    out = pl.DataFrame({"_file_path": pending}, schema={"_file_path": pl.String})
-    empty = pl.DataFrame(schema={"_file_path": pl.String, "rule": pl.String, "severity": pl.String})
-    accepted = batch.accepted if batch else empty
-    quarantined = batch.quarantined if batch else empty
-    duplicates = batch.duplicates if batch else empty
-
-    def count(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-        return frame.group_by("_file_path").agg(pl.len().cast(pl.Int64).alias(name))
-
-    rejected = (
-        quarantined.filter(pl.col("severity") == "critical")
-        .group_by("_file_path")
-        .agg(pl.col("rule").first().alias("rejected_rule"))
-    )
-    for frame, name in (
-        (accepted, "rows_accepted"),
-        (quarantined, "rows_quarantined"),
-        (duplicates, "rows_duplicate"),
-    ):
-        out = out.join(count(frame, name), on="_file_path", how="left")
-    out = out.join(rejected, on="_file_path", how="left")
-    return out.with_columns(
-        pl.col("rows_accepted", "rows_quarantined", "rows_duplicate").fill_null(0)
-    )
-
-
-def _critical_problems(feed: str, batch: CheckedBatch) -> list[str]:
-    """Readable lines naming file, column and rule for every file a critical rule rejected."""
-    lines = []
-    for outcome in batch.outcomes:
-        if outcome.success or outcome.severity != "critical":
-            continue
-        failing = batch.typed.filter(pl.col("_row_id").is_in(list(outcome.row_ids)))
-        by_file = failing.group_by("_file_path").agg(pl.len(), pl.col("_missing_required").first())
-        for path, n, missing in by_file.sort("_file_path").iter_rows():
-            detail = f" (missing required column(s): {missing})" if missing else ""
-            lines.append(f"{path}: rule {outcome.rule} failed on {n} row(s){detail}")
-        if not outcome.row_ids:
-            lines.append(f"feed {feed}: rule {outcome.rule} failed for the batch")
-    lines += [f"{path}: rejected by {rule}" for path, rule in sorted(batch.rejected_files.items())]
-    return lines
 
 
 def assert_feeds_ok(settings: Settings, as_of: date) -> dict[str, str]:

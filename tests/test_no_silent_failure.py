@@ -5,6 +5,7 @@ in Airflow, and one bad row never stops the days after it."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -46,15 +47,37 @@ def beatbrief_run(home: Path, day: date, tmp_path: Path) -> subprocess.Completed
     )
 
 
-def land_nan_case(settings: Settings, day: date) -> None:
-    """One case whose latitude is NaN, in a file of its own beside the day's cases."""
-    station = next(settings.landing_dir.glob("stations/*/stations.csv"))
-    station_id = station.read_text(encoding="utf-8-sig").splitlines()[1].split(",")[0]
-    header = "case_id,station_id,kind,category,place_type,reported_at,updated_at,lon,lat,status"
-    row = (
-        f"NAN1,{station_id},criminal,burglary,street,{day} 10:00:00,{day} 10:00:00,125.3,NaN,filed"
+def land_faults(settings: Settings, day: date) -> None:
+    """Beside the day's own files: cases with a NaN latitude, a 1 MB field and a quote left
+    open mid-file (good cases after it), and a full re-delivery of the stations with one
+    changed row and one id unsafe as a file name."""
+    stations = sorted(settings.landing_dir.glob("stations/*/stations.csv"))[0]
+    lines = stations.read_text(encoding="utf-8-sig").splitlines()
+    station_id = lines[1].split(",")[0]
+    header = "case_id,station_id,kind,category,place_type,reported_at,updated_at,lon,lat,address"
+    at = f"{day} 10:00:00"
+
+    def case(case_id: str, lat: str = "43.9", address: str = "人民路1号") -> str:
+        return f"{case_id},{station_id},criminal,burglary,street,{at},{at},125.3,{lat},{address}"
+
+    rows = [
+        case("NAN1", lat="NaN"),
+        case("HUGE1", address="x" * (1 << 20)),
+        case("QUOTE1", address='"人民路2号'),
+        case("GOOD1"),
+        case("GOOD2"),
+    ]
+    (settings.landing_partition("cases", day) / "late_faults.csv").write_text(
+        "\n".join([header, *rows]) + "\n", encoding="utf-8"
     )
-    (settings.landing_partition("cases", day) / "late_nan.csv").write_text(f"{header}\n{row}\n")
+    first = lines[1].split(",")
+    changed = ",".join([*first[:3], str(int(first[3]) + 1), *first[4:]])
+    unsafe = ",".join(["../../x", *first[1:]])
+    folder = settings.landing_partition("stations", day)
+    folder.mkdir(parents=True)
+    (folder / "stations.csv").write_text(
+        "\n".join([lines[0], changed, *lines[2:], unsafe]) + "\n", encoding="utf-8"
+    )
 
 
 def run_state(home: Path, day: date) -> tuple[str, dict[str, tuple[str, int]]]:
@@ -78,25 +101,55 @@ def test_a_bad_row_is_contained_a_failed_run_says_so_and_the_next_day_briefs(cou
     shutil.copytree(county, home)
     settings = Settings(home=home)
 
-    # 1. A NaN coordinate landed in a feed is quarantined, naming its rule; the day briefs.
-    land_nan_case(settings, DAY_BEFORE)
+    # 1. Each bad value landed in a feed is quarantined with its rule, the records after a
+    # broken quote are read, a full stations re-delivery stays whole, and the day briefs.
+    land_faults(settings, DAY_BEFORE)
     first = beatbrief_run(home, DAY_BEFORE, tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     assert Path(first.stdout.strip().splitlines()[-1]).exists()
+    # one progress line per task as it ends: task, seconds, rows
+    assert re.search(
+        r"done cases\.validate in [\d.]+ s: [\d,]+ rows: [\d,]+ accepted", first.stdout
+    )
+    assert "Returned value was" not in first.stdout  # no result dicts in the console
     with warehouse.connect(settings) as con:
-        quarantined = con.execute(
-            "select rule, detail from quarantine where raw_record like 'NAN1,%'"
+        quarantined = dict(
+            con.execute(
+                "select split_part(raw_record, ',', 1), rule from quarantine "
+                "where feed in ('cases', 'stations')"
+            ).fetchall()
+        )
+        accepted = con.execute(
+            "select case_id from accepted_cases where case_id in "
+            "('NAN1', 'HUGE1', 'QUOTE1', 'GOOD1', 'GOOD2') order by 1"
         ).fetchall()
-        assert con.execute(
-            "select count(*) from accepted_cases where case_id = 'NAN1'"
-        ).fetchall() == [(0,)]
+        stations = con.execute("select count(*) from dim_stations").fetchall()[0][0]
+        landed = (
+            len(
+                sorted(settings.landing_dir.glob("stations/*/stations.csv"))[0]
+                .read_text(encoding="utf-8-sig")
+                .splitlines()
+            )
+            - 1
+        )
+        detail = con.execute(
+            "select detail from quarantine where raw_record like 'NAN1,%'"
+        ).fetchall()
         # 2. The same value slipped past validation (as it did before the rule existed).
         con.execute(
             "update accepted_cases set lat = 'nan'::double where case_id = (select min(case_id) "
             "from accepted_cases where _partition_date = ? and lat is not null)",
             [DAY_BEFORE],
         )
-    assert quarantined == [("expect_column_values_to_be_null(_non_finite)", "lat='NaN'")]
+    assert quarantined == {
+        "NAN1": "expect_column_values_to_be_null(_non_finite)",
+        "HUGE1": "expect_column_values_to_be_null(_too_long)",
+        "QUOTE1": "expect_column_values_to_be_null(_malformed)",
+        "../../x": "expect_column_values_to_match_regex(station_id)",
+    }
+    assert detail == [("lat='NaN'",)]
+    assert accepted == [("GOOD1",), ("GOOD2",)]
+    assert stations == landed  # the re-delivery is the whole reference, not its changed row
 
     # The run fails, at once and loudly: one line names the task, the model and the row.
     failed = beatbrief_run(home, END, tmp_path)

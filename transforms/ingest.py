@@ -1,5 +1,6 @@
 """Ingest: every landed file up to the logical date that is not yet loaded goes into its feed's
-raw table, as one batch per feed, and gets a row in `load_manifest` keyed by its content hash."""
+raw table (one batch id per feed and run, streamed file by file), and gets a row in
+`load_manifest` keyed by its content hash."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import polars as pl
 from beatbrief.config import Settings
 from beatbrief.feeds import load_schema
 from transforms import warehouse
-from transforms.readers import FeedFileError, file_sha256, read_file
+from transforms.readers import FeedFileError, file_sha256, iter_file
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,11 @@ def batch_id_for(feed: str, files: list[LandedFile]) -> str:
 
 
 def ingest_feed(settings: Settings, feed: str, as_of: date) -> dict:
-    """Load the feed's new landed files (partitions up to `as_of`) into its raw table."""
+    """Load the feed's new landed files (partitions up to `as_of`) into its raw table, file by
+    file and batch by batch (`ingest_batch_rows`), so memory is set by the batch."""
     schema = load_schema(feed)
     landed = discover(settings, feed, as_of)
-    with warehouse.connect(settings) as con:
+    with warehouse.connect(settings, settings.load_memory_limit) as con:
         seen = set(
             con.execute(
                 "select file_path, file_sha256 from load_manifest where feed = ?", [feed]
@@ -76,57 +78,56 @@ def ingest_feed(settings: Settings, feed: str, as_of: date) -> dict:
             log.info("%s: no new files up to %s", feed, as_of)
             return {"feed": feed, "batch_id": None, "files": 0, "rows_read": 0}
         batch_id = batch_id_for(feed, new)
-        frames, manifest = [], []
         loaded_at = datetime.now().replace(microsecond=0)
+        total = 0
         for landed_file in new:
-            try:
-                result = read_file(landed_file.path, schema)
-            except FeedFileError as error:
-                manifest.append(
-                    _manifest_row(
-                        feed,
-                        landed_file,
-                        batch_id,
-                        None,
-                        None,
-                        0,
-                        "rejected",
-                        str(error),
-                        loaded_at,
-                    )
-                )
-                log.error("%s", error)
-                continue
-            frames.append(
-                result.rows.with_columns(
-                    pl.lit(landed_file.partition_date).alias("_partition_date"),
-                    pl.lit(batch_id).alias("_batch_id"),
-                )
-            )
-            manifest.append(
-                _manifest_row(
-                    feed,
-                    landed_file,
-                    batch_id,
-                    result.file_format,
-                    result.encoding,
-                    result.rows.height,
-                    "read",
-                    None,
-                    loaded_at,
-                )
-            )
-        rows = pl.concat(frames, how="vertical") if frames else None
-        con.begin()
-        if rows is not None and rows.height:
-            warehouse.append_frame(con, warehouse.raw_table(feed), rows)
-        warehouse.append_frame(
-            con, "load_manifest", pl.DataFrame(manifest, infer_schema_length=None)
-        )
-        con.commit()
-    total = 0 if rows is None else rows.height
+            manifest = _load_file(con, settings, schema, landed_file, batch_id, loaded_at)
+            total += manifest["rows_read"]
     log.info("%s: read %d rows from %d new files (batch %s)", feed, total, len(new), batch_id)
     return {"feed": feed, "batch_id": batch_id, "files": len(new), "rows_read": total}
+
+
+def _load_file(con, settings: Settings, schema, landed: LandedFile, batch_id, loaded_at) -> dict:
+    """Append one file's raw rows batch by batch, then its manifest row. Each batch commits on
+    its own (DuckDB holds a transaction's appends in memory), so a file is whole only once its
+    manifest row is in: rows of a file without one are removed before the file is read again.
+    An unreadable file gets a rejected manifest row and no rows."""
+    feed, table = schema.feed, warehouse.raw_table(schema.feed)
+    _drop_partial(con, feed, landed.path)
+    rows = 0
+    try:
+        fmt, encoding, batches = iter_file(landed.path, schema, settings.ingest_batch_rows)
+        for batch in batches:
+            if batch.height:
+                warehouse.append_frame(
+                    con,
+                    table,
+                    batch.with_columns(
+                        pl.lit(landed.partition_date).alias("_partition_date"),
+                        pl.lit(batch_id).alias("_batch_id"),
+                    ),
+                )
+            rows += batch.height
+        manifest = _manifest_row(
+            feed, landed, batch_id, fmt, encoding, rows, "read", None, loaded_at
+        )
+    except FeedFileError as error:
+        _drop_partial(con, feed, landed.path)
+        log.error("%s", error)
+        manifest = _manifest_row(
+            feed, landed, batch_id, None, None, 0, "rejected", str(error), loaded_at
+        )
+    warehouse.append_frame(con, "load_manifest", pl.DataFrame([manifest], infer_schema_length=None))
+    return manifest
+
+
+def _drop_partial(con, feed: str, path: Path) -> None:
+    """Remove raw rows of a file that has no manifest row yet (a read cut short)."""
+    con.execute(
+        f"delete from {warehouse.raw_table(feed)} where _file_path = ? and _file_path not in "
+        "(select file_path from load_manifest where feed = ? and status = 'read')",
+        [str(path), feed],
+    )
 
 
 def _manifest_row(

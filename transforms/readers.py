@@ -12,6 +12,7 @@ import csv
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,14 +148,19 @@ class _Lines:
         return self.lines[self.position - 1]
 
 
-def read_csv(path: Path, schema: FeedSchema) -> ReadResult:
-    """Read a CSV file of any supported encoding, keeping line numbers and raw records.
+def read_csv(path: Path, schema: FeedSchema, vectorised: bool = True) -> ReadResult:
+    """Read a CSV file of any supported encoding, keeping line numbers and raw records. A plain
+    file (no quotes, every line as wide as the header) is split by Polars in one pass; any
+    other goes through the row-wise reader (`vectorised=False` forces it), with the same result.
 
     A record that cannot be split into the header's fields and spans several lines (an
     unbalanced quote swallowing the lines after it) is quarantined as its first line alone,
     and reading resumes at the next line: one damaged record never hides the ones after it."""
     csv.field_size_limit(MAX_FIELD_CHARS)
     text, encoding = decode_text(path.read_bytes(), path)
+    fast = _plain_csv(text, path, schema) if vectorised else None
+    if fast is not None:
+        return ReadResult(fast, "csv", encoding)
     lines = split_lines(text)
     if not any(line.strip() for line in lines):
         return ReadResult(_frame([], schema), "csv", encoding)
@@ -203,18 +209,73 @@ def read_csv(path: Path, schema: FeedSchema) -> ReadResult:
     return ReadResult(_frame(records, schema), "csv", encoding)
 
 
+# Text the vectorised path leaves to the row-wise reader: quotes, and the characters that
+# str.splitlines, str.strip or the csv module treat differently (\x0b, \x0c, \x1c-\x1f, ...).
+_NOT_PLAIN = re.compile(r"[\"\x00\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
+
+
+def _plain_csv(text: str, path: Path, schema: FeedSchema) -> pl.DataFrame | None:
+    """The raw rows of a plain CSV (no quotes, every line as wide as the header, no column
+    beyond the contract's), split by Polars in one vectorised pass; None for any other file,
+    which the row-wise reader then reads exactly as before."""
+    if _NOT_PLAIN.search(text):
+        return None
+    # without those characters, str.splitlines splits at CR, LF and CRLF only, as csv does
+    lines = pl.Series("line", text.splitlines(), dtype=pl.String)
+    if lines.is_empty() or not lines[0].strip():
+        return None
+    header = lines[0].split(",")
+    positions = header_map(header, schema)
+    if len(positions) != len(header):  # extra or repeated columns: the reader keeps them aside
+        return None
+    body = (
+        pl.DataFrame({"_raw_record": lines})
+        .with_row_index("_line_number", offset=1)
+        .slice(1)
+        .filter(pl.col("_raw_record").str.strip_chars() != "")
+    )
+    if not (body["_raw_record"].str.count_matches(",") == len(header) - 1).all():
+        return None
+    body = body.with_columns(
+        pl.col("_raw_record").str.split_exact(",", len(header) - 1).alias("_fields")
+    ).unnest("_fields")
+    missing = _missing(schema, positions)
+    columns = []
+    for name in schema.names:
+        if name in positions:
+            value = pl.col(f"field_{positions[name]}").str.strip_chars()
+            columns.append(pl.when(value == "").then(None).otherwise(value).alias(name))
+        else:
+            columns.append(pl.lit(None, dtype=pl.String).alias(name))
+    return (
+        body.select(
+            *columns,
+            pl.lit(str(path)).alias("_file_path"),
+            pl.col("_line_number").cast(pl.Int64),
+            "_raw_record",
+            pl.lit(None, dtype=pl.String).alias("_malformed"),
+            pl.lit(missing[0], dtype=pl.String).alias("_missing_required"),
+            pl.lit(missing[1], dtype=pl.String).alias("_missing_optional"),
+            pl.lit(None, dtype=pl.String).alias("_extra_columns"),
+        )
+        if body.height
+        else _empty_plain(path, schema, missing)
+    )
+
+
+def _empty_plain(path: Path, schema: FeedSchema, missing) -> pl.DataFrame:
+    """A header-only plain CSV: no rows, but its schema still counts."""
+    _check_header(path, missing)
+    return _frame([], schema)
+
+
 def _swallowed(continuation: list[str], width: int) -> bool:
-    """Whether a multi-line record's later lines were records of their own, swallowed by an
-    open quote. A quoted field's own line breaks leave only field text on the lines between,
-    and the rest of the record on the last line, whose first quote closes the field. So: a
-    line between that alone splits into `width` fields, or a last line that does and whose
-    first quote opens a field of its own, is a swallowed record."""
-    *between, last = continuation
-    if any(_width(line) == width for line in between):
-        return True
-    quote = last.find('"')
-    opens_field = quote == 0 or (quote > 0 and last[quote - 1] == ",")
-    return opens_field and _width(last) == width
+    """Whether a multi-line record swallowed whole records after an open quote: a line strictly
+    inside it splits, alone, into `width` fields. A quoted field's own line breaks leave only
+    field text there. Limits (docs/data-quality.md): a field line that happens to split into
+    `width` fields is taken for a swallowed record, and a quote closed on the very next line
+    swallows that one line unnoticed when the field count still matches."""
+    return any(_width(line) == width for line in continuation[:-1])
 
 
 def _width(line: str) -> int:
@@ -267,15 +328,48 @@ def read_jsonl(path: Path, schema: FeedSchema) -> ReadResult:
 
 
 def read_parquet(path: Path, schema: FeedSchema) -> ReadResult:
-    """Read a Parquet file; values are turned to text so every format types the same way."""
+    """Read a whole Parquet file (tests and small files); see iter_parquet for the batches."""
+    chunks = list(iter_parquet(path, schema, with_raw_record=True))
+    return ReadResult(pl.concat(chunks, how="vertical"), "parquet", None)
+
+
+def iter_parquet(
+    path: Path, schema: FeedSchema, batch_rows: int = 1 << 20, with_raw_record: bool = False
+) -> Iterator[pl.DataFrame]:
+    """A Parquet file as raw frames of at most `batch_rows` rows, read batch by batch, so memory
+    is set by the batch and not the file. Values become text, so every format types the same
+    way. The raw record (JSON of the whole row) is left null unless `with_raw_record`: it is
+    only needed for the few rows quarantined, and parquet_raw_records makes it for them."""
+    import pyarrow.parquet as pq
+
     try:
-        frame = pl.read_parquet(path)
+        handle = pq.ParquetFile(path)
+        columns = handle.schema_arrow.names
+        batches = handle.iter_batches(batch_size=batch_rows)
+        first = next(batches, None)
     except Exception as error:  # noqa: BLE001 - any decoder error means the file is unreadable
         raise FeedFileError(f"{path}: not a readable Parquet file ({error})") from error
-    positions = header_map(frame.columns, schema)
-    missing_required, missing_optional = _missing(schema, positions)
-    if frame.height == 0:
-        _check_header(path, (missing_required, missing_optional))
+    positions = header_map(columns, schema)
+    missing = _missing(schema, positions)
+    if first is None:
+        _check_header(path, missing)
+        empty = pl.from_arrow(handle.schema_arrow.empty_table())
+        yield _parquet_rows(empty, path, schema, positions, missing, 1, with_raw_record)
+        return
+    line = 1
+    batch = first
+    while batch is not None:
+        frame = pl.from_arrow(batch)
+        yield _parquet_rows(frame, path, schema, positions, missing, line, with_raw_record)
+        line += frame.height
+        try:
+            batch = next(batches, None)
+        except Exception as error:  # noqa: BLE001 - a damaged row group later in the file
+            raise FeedFileError(f"{path}: not a readable Parquet file ({error})") from error
+
+
+def _parquet_rows(frame, path, schema, positions, missing, first_line, with_raw_record):
+    """One Parquet batch as raw rows (text values and bookkeeping), lines from first_line."""
     extra = [c for i, c in enumerate(frame.columns) if i not in set(positions.values())]
     exprs = []
     for column in schema.columns:
@@ -284,22 +378,37 @@ def read_parquet(path: Path, schema: FeedSchema) -> ReadResult:
             exprs.append(_parquet_text(frame.schema[source], source).alias(column.name))
         else:
             exprs.append(pl.lit(None, dtype=pl.String).alias(column.name))
-    typed = frame.select(exprs)
-    raw_record = pl.struct(frame.columns).struct.json_encode() if frame.columns else pl.lit(None)
-    rows = typed.with_columns(
+    raw_record = parquet_record(frame.columns) if with_raw_record else pl.lit(None, dtype=pl.String)
+    rows = frame.select(
+        *exprs,
         pl.lit(str(path)).alias("_file_path"),
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_line_number"),
-        frame.select(raw_record.alias("r"))["r"].alias("_raw_record"),
+        pl.int_range(first_line, first_line + pl.len(), dtype=pl.Int64).alias("_line_number"),
+        raw_record.alias("_raw_record"),
         pl.lit(None, dtype=pl.String).alias("_malformed"),
-        pl.lit(missing_required, dtype=pl.String).alias("_missing_required"),
-        pl.lit(missing_optional, dtype=pl.String).alias("_missing_optional"),
-        (
-            frame.select(pl.struct(extra).struct.json_encode().alias("e"))["e"]
-            if extra
-            else pl.lit(None, dtype=pl.String)
-        ).alias("_extra_columns"),
+        pl.lit(missing[0], dtype=pl.String).alias("_missing_required"),
+        pl.lit(missing[1], dtype=pl.String).alias("_missing_optional"),
+        (pl.struct(extra).struct.json_encode() if extra else pl.lit(None, dtype=pl.String)).alias(
+            "_extra_columns"
+        ),
     )
-    return ReadResult(rows.select(list(schema.names) + list(META_COLUMNS)), "parquet", None)
+    return rows.select(list(schema.names) + list(META_COLUMNS))
+
+
+def parquet_record(columns: list[str]) -> pl.Expr:
+    """A Parquet row as it stood in the file: a JSON object of every column."""
+    return pl.struct(columns).struct.json_encode() if columns else pl.lit(None, dtype=pl.String)
+
+
+def parquet_raw_records(path: Path, lines: list[int]) -> dict[int, str]:
+    """The raw records of some rows (1-based) of a Parquet file, read lazily."""
+    frame = (
+        pl.scan_parquet(path)
+        .with_row_index("_line_number", offset=1)
+        .filter(pl.col("_line_number").is_in(lines))
+    )
+    columns = [c for c in frame.collect_schema().names() if c != "_line_number"]
+    found = frame.select("_line_number", parquet_record(columns).alias("r")).collect()
+    return dict(zip(found["_line_number"].to_list(), found["r"].to_list(), strict=True))
 
 
 def _parquet_text(dtype: pl.DataType, source: str) -> pl.Expr:
@@ -359,3 +468,19 @@ READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
 def read_file(path: Path, schema: FeedSchema) -> ReadResult:
     """Read one landed file of any supported format."""
     return READERS[detect_format(path)](path, schema)
+
+
+def iter_file(
+    path: Path, schema: FeedSchema, batch_rows: int = 1 << 20
+) -> tuple[str, str | None, Iterator[pl.DataFrame]]:
+    """A landed file's format, encoding and raw rows in batches of at most batch_rows.
+
+    Parquet is read batch by batch (memory set by the batch); a CSV or JSON-lines file is read
+    whole, then handed out in batches (memory set by the largest such file)."""
+    fmt = detect_format(path)
+    if fmt == "parquet":
+        return fmt, None, iter_parquet(path, schema, batch_rows)
+    result = READERS[fmt](path, schema)
+    rows = result.rows
+    batches = (rows.slice(i, batch_rows) for i in range(0, max(rows.height, 1), batch_rows))
+    return fmt, result.encoding, batches

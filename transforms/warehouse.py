@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from beatbrief.config import Settings
 from beatbrief.feeds import FEED_NAMES, load_schema
 
 SYSTEM_SQL_DIR = Path(__file__).parent / "system"
+MEMORY = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
 MACROS_DIR = Path(__file__).parent / "macros"
 # contract type -> DuckDB type of the accepted tables
 DUCKDB_TYPES = {
@@ -95,10 +97,17 @@ def ensure_feed_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse file under HOME, closing it afterwards."""
+def connect(
+    settings: Settings, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse file under HOME, closing it afterwards; `memory_limit` overrides the
+    setting (ingest and validation hold a chunk in Python beside DuckDB)."""
     con = open_connection(settings.warehouse_path, settings)
     try:
+        if memory_limit:
+            if not MEMORY.fullmatch(memory_limit):  # SET takes no parameters: check the text
+                raise ValueError(f"memory limit {memory_limit!r}: expected e.g. 2GB or 512MiB")
+            con.execute(f"set memory_limit = '{memory_limit}'")
         yield con
     finally:
         con.close()

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from beatbrief.feeds import load_schema
-from transforms.readers import decode_text, read_file
+from transforms.readers import decode_text, read_csv, read_file
 
 SCHEMA = load_schema("patrol_shifts")
 FIELD = st.text(
@@ -65,3 +65,34 @@ def test_garbage_never_crashes_and_every_line_is_accounted_for(tmp_path_factory,
     text, _ = decode_text(data, path)
     covered = [line for raw in rows["_raw_record"] for line in physical_lines(raw) if line.strip()]
     assert covered == body_lines(text)
+
+
+PLAIN_FIELD = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters='\x00",\r\n'),
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    records=st.lists(
+        st.lists(PLAIN_FIELD, min_size=len(SCHEMA.names), max_size=len(SCHEMA.names)),
+        max_size=20,
+    ),
+    header=st.permutations(SCHEMA.names),
+    blank_lines=st.lists(st.integers(min_value=0, max_value=20), max_size=3),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+)
+def test_the_vectorised_csv_path_reads_exactly_what_the_row_wise_reader_reads(
+    tmp_path_factory, records, header, blank_lines, newline
+):
+    lines = [",".join(header), *(",".join(r) for r in records)]
+    for at in blank_lines:  # blank lines are no records, but they keep the line numbers honest
+        lines.insert(min(at, len(lines) - 1) + 1, " ")
+    path = tmp_path_factory.mktemp("plain") / "p.csv"
+    path.write_bytes((newline.join(lines) + newline).encode("utf-8"))
+    fast = read_csv(path, SCHEMA).rows
+    assert fast.equals(read_csv(path, SCHEMA, vectorised=False).rows)
+    assert fast.height == len(records)
