@@ -103,62 +103,86 @@ def type_rows(con, schema: FeedSchema, params: dict, rows: int, chunk_rows: int)
 
 
 def _append(con, table: str, frame: pl.DataFrame, create: bool) -> None:
-    """Append a frame to a temp table, creating it from the frame the first time."""
+    """Append a frame to a scratch table, creating it from the frame the first time."""
     con.register("_chunk", frame)
     try:
         if create:
-            con.execute(f"create temp table {table} as select * from _chunk")
+            # a table in the warehouse file, not a temp table: DuckDB stores it compressed,
+            # where a temp table spills uncompressed (about 30 GB for a province's pings)
+            con.execute(f"create or replace table {table} as select * from _chunk")
         else:
             con.execute(f"insert into {table} by name select * from _chunk")
     finally:
         con.unregister("_chunk")
 
 
-def flag_rows(con, schema: FeedSchema) -> tuple[int, int]:
-    """CHECKED: TYPED plus the whole-batch checks; return (unique rows, duplicates)."""
+def flag_rows(con, schema: FeedSchema, chunk_rows: int) -> tuple[int, int, int]:
+    """CHECKED: TYPED plus the whole-batch checks (the window functions run on a narrow
+    projection) and each unique row's GX chunk (`_chunk`, a hash partition of file and key);
+    return (unique rows, duplicates, chunks)."""
     accepted = warehouse.accepted_table(schema.feed)
     if schema.group == "reference":  # a full copy repeats only rows of its own delivery
         key = "_row_hash || cast(_partition_date as varchar)"
     else:
         key = "_row_hash"
-    speed = _implied_speed_sql(con) if "_implied_speed_kmh" in check_columns(schema) else ""
+    pings = "_implied_speed_kmh" in check_columns(schema)
+    located = f", device_id, pinged_at, {_metres(con)}" if pings else ""
+    speed = f"{_implied_speed_sql()}," if pings else ""
     con.execute(
         f"""
-        create or replace temp table {CHECKED} as
+        create or replace table _row_flags as
+        with narrow as (select _row_id, {key} as dedup_key{located} from {TYPED})
         select
-            typed.*{speed},
-            row_number() over (partition by {key} order by _row_id) > 1
-                or {key} in (select {key} from {accepted}) as _duplicate
-        from {TYPED} as typed
+            _row_id,{speed}
+            row_number() over (partition by dedup_key order by _row_id) > 1
+                or dedup_key in (select {key} from {accepted}) as _duplicate
+        from narrow
         """
     )
     unique, duplicates = con.execute(
-        f"select count(*) filter (not _duplicate), count(*) filter (_duplicate) from {CHECKED}"
+        "select count(*) filter (not _duplicate), count(*) filter (_duplicate) from _row_flags"
     ).fetchall()[0]
-    return unique, duplicates
+    chunks = chunk_count(unique, chunk_rows)
+    partition = _idents(["_file_path", *schema.key])
+    con.execute(
+        f"""
+        create or replace table {CHECKED} as
+        select
+            typed.*,
+            flags.* exclude (_row_id),
+            case when not flags._duplicate then hash({partition}) % {chunks} end as _chunk
+        from {TYPED} as typed inner join _row_flags as flags using (_row_id)
+        """
+    )
+    for table in (TYPED, "_row_flags"):
+        con.execute(f"drop table {table}")
+    return unique, duplicates, chunks
 
 
-def _implied_speed_sql(con) -> str:
-    """`, <expr> as _implied_speed_kmh`: each fix's speed from its previous and to its next fix
-    of the same device (km/h, the smaller of the two), over the whole batch. A lone jump away
-    and back (a "teleport") is fast both ways; a real move is not. Two fixes in the same
-    instant at different places are infinitely fast; a device's first and last fix get 0."""
+def _metres(con) -> str:
+    """x and y in metres on a plane through the batch's median latitude."""
     (median_lat,) = con.execute(f"select median(lat) from {TYPED}").fetchall()[0]
     scale = math.cos(math.radians(float(median_lat or 0.0)))
-    x = f"(radians(lon) * {EARTH_RADIUS_M} * {scale!r})"
-    y = f"(radians(lat) * {EARTH_RADIUS_M})"
+    return f"radians(lon) * {EARTH_RADIUS_M} * {scale!r} as x, radians(lat) * {EARTH_RADIUS_M} as y"
+
+
+def _implied_speed_sql() -> str:
+    """`<expr> as _implied_speed_kmh`: each fix's speed from its previous and to its next fix of
+    the same device (km/h, the smaller of the two), over the whole batch. A lone jump away and
+    back (a "teleport") is fast both ways; a real move is not. Two fixes in the same instant at
+    different places are infinitely fast; a device's first and last fix get 0."""
     window = "(partition by device_id order by pinged_at nulls first, _row_id)"
 
     def speed(step: str) -> str:
-        dx = f"({x} - {step}({x}) over {window})"
-        dy = f"({y} - {step}({y}) over {window})"
+        dx = f"(x - {step}(x) over {window})"
+        dy = f"(y - {step}(y) over {window})"
         hours = f"(abs(epoch_us(pinged_at) - {step}(epoch_us(pinged_at)) over {window}) / 3.6e9)"
         return (
             f"case when {hours} > 0 then sqrt({dx} ^ 2 + {dy} ^ 2) / 1000 / {hours} "
             f"when {dx} ^ 2 + {dy} ^ 2 > 1 then 'inf'::double else 0.0 end"
         )
 
-    return f",\n            least({speed('lag')}, {speed('lead')}) as _implied_speed_kmh"
+    return f"\n            least({speed('lag')}, {speed('lead')}) as _implied_speed_kmh"
 
 
 def chunk_count(unique: int, chunk_rows: int) -> int:
@@ -175,7 +199,6 @@ def run_chunks(
 
     checked = [c.name for c in schema.columns if not c.pii]  # personal columns never enter GX
     columns = _idents([*checked, *CHECK_COLUMNS, *check_columns(schema)])
-    partition = _idents(["_file_path", *schema.key])
     con.execute(
         f"create or replace temp table {HITS} "
         "(_row_id bigint, rule_order integer, rule varchar, severity varchar)"
@@ -183,9 +206,8 @@ def run_chunks(
     merged: list[RuleOutcome] = []
     for index in range(chunks):
         frame = con.sql(
-            f"select {columns} from {CHECKED} where not _duplicate "
-            f"and hash({partition}) % $chunks = $index order by _row_id",
-            params={"chunks": chunks, "index": index},
+            f"select {columns} from {CHECKED} where _chunk = $index order by _row_id",
+            params={"index": index},
         ).pl()
         outcomes = run_suite(checkpoint, frame, params, f"{run_name}-{index + 1}-of-{chunks}")
         for order, outcome in enumerate(outcomes):
@@ -287,5 +309,5 @@ def critical_problems(con, feed: str, outcomes: list[RuleOutcome]) -> list[str]:
 
 def drop_batch_tables(con) -> None:
     """Drop the batch's scratch tables."""
-    for table in (TYPED, CHECKED, HITS, VERDICTS, "_rejected_files"):
+    for table in (TYPED, "_row_flags", CHECKED, HITS, VERDICTS, "_rejected_files"):
         con.execute(f"drop table if exists {table}")

@@ -297,9 +297,8 @@ def _check_batch(
 
     chunk_rows = settings.validate_chunk_rows
     batch_mod.type_rows(con, schema, params, rows, chunk_rows)
-    unique, duplicates = batch_mod.flag_rows(con, schema)
+    unique, duplicates, chunks = batch_mod.flag_rows(con, schema, chunk_rows)
     checkpoint = checkpoint_for(context, schema.feed, build_suite(schema))
-    chunks = batch_mod.chunk_count(unique, chunk_rows)
     outcomes = batch_mod.run_chunks(
         con, checkpoint, schema, params, chunks, f"{schema.feed}-{as_of.isoformat()}"
     )
@@ -309,7 +308,7 @@ def _check_batch(
             continue
         partition = rejected_partition(outcome.rule, health_frame, as_of)
         files = con.execute(
-            f"select distinct _file_path from {batch_mod.TYPED} where _partition_date = ? "
+            f"select distinct _file_path from {batch_mod.CHECKED} where _partition_date = ? "
             "order by 1",
             [partition],
         ).fetchall()

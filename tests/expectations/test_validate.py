@@ -154,6 +154,12 @@ def community_rows(ids: range, changed: set[int] = frozenset()) -> str:
     )
 
 
+def deliver(settings: Settings, day: str, ids: range, changed=frozenset(), copies=1) -> None:
+    """Land a full communities delivery for `day`."""
+    rows = community_rows(ids, changed) * copies
+    land(settings, "communities", day, "c.csv", COMMUNITY_HEADER + "\n" + rows)
+
+
 def load(settings: Settings, feed: str, as_of: date = AS_OF) -> dict:
     ingest_feed(settings, feed, as_of)
     return validate_feed(settings, feed, as_of)
@@ -170,54 +176,24 @@ def communities_in_force(settings: Settings, up_to: date) -> int:
 
 
 def test_a_full_reference_re_delivery_stays_whole(settings):
-    land(
-        settings,
-        "communities",
-        "2026-11-01",
-        "c.csv",
-        COMMUNITY_HEADER + "\n" + community_rows(range(1, 41)),
-    )
+    deliver(settings, "2026-11-01", range(1, 41))
     assert load(settings, "communities")["accepted"] == 40
     # re-sent with two names changed: the unchanged rows belong to the new delivery too
-    land(
-        settings,
-        "communities",
-        "2026-11-02",
-        "c.csv",
-        COMMUNITY_HEADER + "\n" + community_rows(range(1, 41), {3, 7}),
-    )
+    deliver(settings, "2026-11-02", range(1, 41), {3, 7})
     summary = load(settings, "communities")
     assert (summary["accepted"], summary["duplicate"]) == (40, 0)
     assert communities_in_force(settings, AS_OF) == 40
     # an exact repeat inside one delivery is still collapsed
-    land(
-        settings,
-        "communities",
-        "2026-11-03",
-        "c.csv",
-        COMMUNITY_HEADER + "\n" + community_rows(range(1, 41)) * 2,
-    )
+    deliver(settings, "2026-11-03", range(1, 41), copies=2)
     summary = load(settings, "communities")
     assert (summary["accepted"], summary["duplicate"]) == (40, 40)
 
 
 def test_a_reference_delivery_that_drops_keys_fails_and_the_previous_stays(settings):
-    land(
-        settings,
-        "communities",
-        "2026-11-01",
-        "c.csv",
-        COMMUNITY_HEADER + "\n" + community_rows(range(1, 41)),
-    )
+    deliver(settings, "2026-11-01", range(1, 41))
     load(settings, "communities")
     # 30 of 40 communities: a quarter of the keys gone, more than the 20% allowed
-    land(
-        settings,
-        "communities",
-        "2026-11-02",
-        "c.csv",
-        COMMUNITY_HEADER + "\n" + community_rows(range(1, 31)),
-    )
+    deliver(settings, "2026-11-02", range(1, 31))
     with pytest.raises(FeedValidationError) as failure:
         load(settings, "communities")
     message = str(failure.value)
@@ -229,13 +205,7 @@ def test_a_reference_delivery_that_drops_keys_fails_and_the_previous_stays(setti
     }
     assert statuses["2026-11-02"] == "rejected"
     # a smaller drop (10%) passes: a few communities merged is normal
-    land(
-        settings,
-        "communities",
-        "2026-11-03",
-        "c.csv",
-        COMMUNITY_HEADER + "\n" + community_rows(range(1, 37)),
-    )
+    deliver(settings, "2026-11-03", range(1, 37))
     assert load(settings, "communities")["accepted"] == 36
     assert communities_in_force(settings, AS_OF) == 36
 
