@@ -1,7 +1,7 @@
 """A feed's pending batch, checked in bounded memory, whatever its size.
 
 The batch stays in DuckDB, which works out of core; Python only ever holds one chunk:
-1. `type_rows`: chunk by chunk (`validate_chunk_rows` lines of one file at a time), each raw
+1. `type_rows`: chunk by chunk (at most `validate_chunk_rows` rows at a time), each raw
    row gets a `_row_id` (in partition, file and line order) and the MD5 of its contract values
    as landed text (`_row_hash`); Polars types the text to the contract and adds the derived
    check columns that need only the row itself.
@@ -71,35 +71,57 @@ def count_rows(con, schema: FeedSchema) -> int:
 
 
 def type_rows(con, schema: FeedSchema, params: dict, rows: int, chunk_rows: int) -> None:
-    """TYPED: the raw batch typed to the contract, read chunk by chunk (file by file, at most
-    `chunk_rows` lines at a time, in partition, file and line order), each row numbered
+    """TYPED: the raw batch typed to the contract, read chunk by chunk (small files together,
+    a large file `chunk_rows` lines at a time, in partition, file and line order), each row numbered
     (`_row_id`) and hashed (`_row_hash`: the MD5 of its contract values as landed text), with
     the derived check columns that need only the row itself."""
     raw = warehouse.raw_table(schema.feed)
     landed = ", ".join(f"'{name}': \"{name}\"" for name in schema.names)
     files = con.execute(
-        f"select _file_path, min(_line_number), max(_line_number) from {raw} "
+        f"select _file_path, min(_line_number), max(_line_number), count(*) from {raw} "
         "group by _partition_date, _file_path order by _partition_date, _file_path"
     ).fetchall()
     con.execute(f"drop table if exists {TYPED}")
     done = 0
-    for path, first, last in files:
-        for start in range(first, last + 1, chunk_rows):
-            chunk = con.sql(
-                f"select md5(to_json({{{landed}}})) as _row_hash, * exclude (_raw_record) "
-                f"from {raw} where _file_path = $path and _line_number >= $start "
-                "and _line_number < $end order by _line_number",
-                params={"path": path, "start": start, "end": start + chunk_rows},
-            ).pl()
-            if not chunk.height:
-                continue
-            chunk = chunk.with_row_index("_row_id", offset=done).with_columns(
-                pl.col("_row_id").cast(pl.Int64)
-            )
-            typed = add_check_columns(cast_to_contract(chunk, schema), schema, params)
-            _append(con, TYPED, typed, create=done == 0)
-            done += chunk.height
-            log.info("%s: typed %d of %d rows", schema.feed, done, rows)
+    for paths, start, end in _chunks(files, chunk_rows):
+        chunk = con.sql(
+            f"select md5(to_json({{{landed}}})) as _row_hash, * exclude (_raw_record) "
+            f"from {raw} where _file_path in (select unnest($paths)) "
+            "and _line_number >= $start and _line_number < $end "
+            "order by _partition_date, _file_path, _line_number",
+            params={"paths": paths, "start": start, "end": end},
+        ).pl()
+        if not chunk.height:
+            continue
+        chunk = chunk.with_row_index("_row_id", offset=done).with_columns(
+            pl.col("_row_id").cast(pl.Int64)
+        )
+        typed = add_check_columns(cast_to_contract(chunk, schema), schema, params)
+        _append(con, TYPED, typed, create=done == 0)
+        done += chunk.height
+        log.info("%s: typed %d of %d rows", schema.feed, done, rows)
+
+
+def _chunks(files: list[tuple], chunk_rows: int):
+    """(file paths, first line, end line) of each typing chunk, in file order: small files
+    together up to `chunk_rows` rows, a large file alone in ranges of `chunk_rows` lines."""
+    group: list[str] = []
+    size = 0
+    for path, first, last, count in files:
+        if count > chunk_rows:
+            if group:
+                yield group, 0, 1 << 62
+                group, size = [], 0
+            for start in range(first, last + 1, chunk_rows):
+                yield [path], start, start + chunk_rows
+            continue
+        if size + count > chunk_rows and group:
+            yield group, 0, 1 << 62
+            group, size = [], 0
+        group.append(path)
+        size += count
+    if group:
+        yield group, 0, 1 << 62
 
 
 def _append(con, table: str, frame: pl.DataFrame, create: bool) -> None:

@@ -54,11 +54,15 @@ def land_faults(settings: Settings, day: date) -> None:
     stations = sorted(settings.landing_dir.glob("stations/*/stations.csv"))[0]
     lines = stations.read_text(encoding="utf-8-sig").splitlines()
     station_id = lines[1].split(",")[0]
-    header = "case_id,station_id,kind,category,place_type,reported_at,updated_at,lon,lat,address"
+    header = (
+        "case_id,station_id,kind,category,place_type,reported_at,updated_at,status,lon,lat,address"
+    )
     at = f"{day} 10:00:00"
 
     def case(case_id: str, lat: str = "43.9", address: str = "人民路1号") -> str:
-        return f"{case_id},{station_id},criminal,burglary,street,{at},{at},125.3,{lat},{address}"
+        return (
+            f"{case_id},{station_id},criminal,burglary,street,{at},{at},filed,125.3,{lat},{address}"
+        )
 
     rows = [
         case("NAN1", lat="NaN"),
@@ -156,7 +160,7 @@ def test_a_bad_row_is_contained_a_failed_run_says_so_and_the_next_day_briefs(cou
     assert failed.returncode == 1
     line = failed.stderr.strip().splitlines()[-1]
     assert line.startswith(f"beatbrief_daily {END} failed: transform: ModelError: model ")
-    assert "accepted_cases.lat at " in line and "cases_" in line
+    assert re.search(r"accepted_cases\.lat at \S+\.csv:\d+", line)
     assert "(not run: publish)" in line
     # no briefing path is printed: publish never ran (Airflow's own log lines go to stdout)
     assert not [x for x in failed.stdout.splitlines() if x.endswith("index.html")]

@@ -79,6 +79,7 @@ def ingest_feed(settings: Settings, feed: str, as_of: date) -> dict:
             return {"feed": feed, "batch_id": None, "files": 0, "rows_read": 0}
         batch_id = batch_id_for(feed, new)
         loaded_at = datetime.now().replace(microsecond=0)
+        _drop_partial(con, feed)  # rows of a read cut short, before any file is read again
         total = 0
         for landed_file in new:
             manifest = _load_file(con, settings, schema, landed_file, batch_id, loaded_at)
@@ -93,7 +94,6 @@ def _load_file(con, settings: Settings, schema, landed: LandedFile, batch_id, lo
     manifest row is in: rows of a file without one are removed before the file is read again.
     An unreadable file gets a rejected manifest row and no rows."""
     feed, table = schema.feed, warehouse.raw_table(schema.feed)
-    _drop_partial(con, feed, landed.path)
     rows = 0
     try:
         fmt, encoding, batches = iter_file(landed.path, schema, settings.ingest_batch_rows)
@@ -121,12 +121,14 @@ def _load_file(con, settings: Settings, schema, landed: LandedFile, batch_id, lo
     return manifest
 
 
-def _drop_partial(con, feed: str, path: Path) -> None:
-    """Remove raw rows of a file that has no manifest row yet (a read cut short)."""
+def _drop_partial(con, feed: str, path: Path | None = None) -> None:
+    """Remove raw rows of files (or of one file) that have no manifest row yet: a read cut
+    short."""
+    only = "" if path is None else "_file_path = $path and "
     con.execute(
-        f"delete from {warehouse.raw_table(feed)} where _file_path = ? and _file_path not in "
-        "(select file_path from load_manifest where feed = ? and status = 'read')",
-        [str(path), feed],
+        f"delete from {warehouse.raw_table(feed)} where {only}_file_path not in "
+        "(select file_path from load_manifest where feed = $feed and status = 'read')",
+        {"feed": feed} | ({} if path is None else {"path": str(path)}),
     )
 
 

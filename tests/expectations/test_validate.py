@@ -302,3 +302,17 @@ def test_teleports_duplicates_and_repeated_keys_are_judged_across_chunk_boundari
     ]
     assert '"lon":125.34' in quarantined[0][3]  # the raw record, read back from the Parquet
     assert [r[1:] for r in rows] == [("validated", 3, 3, 0, 0), ("validated", 7, 3, 3, 1)]
+
+
+def test_a_read_cut_short_is_read_again_whole(settings):
+    land(settings, "population", "2026-11-01", "a.csv", f"{HEADER}\nC1,2026-11-01,1,2,3\n")
+    path = str(settings.landing_partition("population", date(2026, 11, 1)) / "a.csv")
+    with warehouse.connect(settings) as con:  # a batch committed, then the process died
+        con.execute(
+            "insert into raw_population (community_id, _file_path, _line_number) "
+            "values ('C1', ?, 2)",
+            [path],
+        )
+    assert ingest_feed(settings, "population", AS_OF)["rows_read"] == 1
+    summary = validate_feed(settings, "population", AS_OF)
+    assert (summary["rows"], summary["accepted"], summary["duplicate"]) == (1, 1, 0)
