@@ -271,19 +271,22 @@ def _empty_plain(path: Path, schema: FeedSchema, missing) -> pl.DataFrame:
 
 def _swallowed(continuation: list[str], width: int) -> bool:
     """Whether a multi-line record swallowed whole records after an open quote: a line strictly
-    inside it splits, alone, into `width` fields. A quoted field's own line breaks leave only
-    field text there. Limits (docs/data-quality.md): a field line that happens to split into
-    `width` fields is taken for a swallowed record, and a quote closed on the very next line
-    swallows that one line unnoticed when the field count still matches."""
-    return any(_width(line) == width for line in continuation[:-1])
+    inside it reads, alone, as a clean record of `width` fields (no quote left in any value, as
+    a CSV writer would have written it). A line that goes on from a quoted field's own line
+    break keeps that field's closing quote in its first value, so it never reads as clean.
+    Limit (docs/data-quality.md): a quote closed on the very next line swallows that one line
+    unnoticed when the field count still matches."""
+    return any(_clean_width(line) == width for line in continuation[:-1])
 
 
-def _width(line: str) -> int:
-    """Fields in one line read as a record on its own (0 if it is not one)."""
+def _clean_width(line: str) -> int:
+    """Fields in one line read as a record on its own with no quote left in a value (0 if it
+    is not such a record)."""
     try:
-        return len(next(csv.reader([line]), []))
+        fields = next(csv.reader([line]), [])
     except csv.Error:
         return 0
+    return 0 if any('"' in field for field in fields) else len(fields)
 
 
 def _damaged(schema, path, line: int, lines: list[str], reason: str, missing) -> dict:
