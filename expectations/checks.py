@@ -19,6 +19,7 @@ from beatbrief.config import Settings
 from beatbrief.feeds import FeedSchema, load_schema
 from beatbrief.pii import id_card_is_valid
 from transforms import warehouse
+from transforms.casting import joined_names
 
 # Feeds whose coordinates are checked against the jurisdiction; the reference feeds define it.
 LOCATED_FEEDS = ("cases", "patrol_pings")
@@ -119,10 +120,7 @@ def too_long(schema: FeedSchema) -> pl.Expr:
         for c in schema.columns
         if c.type == "string" and c.max_length and not c.values and not c.file_name
     ]
-    if not flags:
-        return pl.lit(None, dtype=pl.String)
-    joined = pl.concat_str(flags, separator=",", ignore_nulls=True)
-    return pl.when(joined == "").then(None).otherwise(joined)
+    return joined_names(flags)
 
 
 def invalid_id_cards(columns: list[str]) -> pl.Expr:
@@ -136,5 +134,4 @@ def invalid_id_cards(columns: list[str]) -> pl.Expr:
         .otherwise(None)
         for c in columns
     ]
-    joined = pl.concat_str(flags, separator=",", ignore_nulls=True)
-    return pl.when(joined == "").then(None).otherwise(joined)
+    return joined_names(flags)

@@ -145,9 +145,9 @@ def cast_to_contract(raw: pl.DataFrame, schema: FeedSchema) -> pl.DataFrame:
     floats = [s for s in typed if s.dtype == pl.Float64]
     return raw.with_columns(
         *typed,
-        _names_where(unparsed).alias("_parse_errors"),
+        joined_names(unparsed).alias("_parse_errors"),
         _non_finite(floats),
-        _names_where(shown, "; ").alias("_bad_values"),
+        joined_names(shown, "; ").alias("_bad_values"),
     )
 
 
@@ -158,7 +158,7 @@ def _quoted(raw: pl.Series, limit: int = 40) -> pl.Expr:
     return pl.concat_str(pl.lit("'"), text, cut, pl.lit("'"))
 
 
-def _names_where(flags: list[pl.Expr], separator: str = ",") -> pl.Expr:
+def joined_names(flags: list[pl.Expr], separator: str = ",") -> pl.Expr:
     """Joined texts of per-column `text or null` flags; null when none."""
     if not flags:
         return pl.lit(None, dtype=pl.String)
@@ -170,4 +170,4 @@ def _non_finite(floats: list[pl.Series]) -> pl.Expr:
     """`_non_finite`: the float columns whose value is NaN or infinite (null when none).
     Polars reads 'NaN' and 'inf' as floats, and no model can place or sum them."""
     flags = [pl.when(s.is_nan() | s.is_infinite()).then(pl.lit(s.name)) for s in floats]
-    return _names_where(flags).alias("_non_finite")
+    return joined_names(flags).alias("_non_finite")
