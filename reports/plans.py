@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from beatbrief.config import Settings
-from reports.paths import SAFE_ID
+from reports.paths import SAFE_ID, UnsafeIdError
 from reports.publish import atomic_write
 from transforms import warehouse
 
@@ -42,7 +42,7 @@ PLAN_COLUMNS = (
 )
 
 
-class UnsafeStationIdError(ValueError):
+class UnsafeStationIdError(UnsafeIdError):
     """A station id that cannot be used as a file name."""
 
 
