@@ -402,16 +402,20 @@ def parquet_record(columns: list[str]) -> pl.Expr:
     return pl.struct(columns).struct.json_encode() if columns else pl.lit(None, dtype=pl.String)
 
 
-def parquet_raw_records(path: Path, lines: list[int]) -> dict[int, str]:
-    """The raw records of some rows (1-based) of a Parquet file, read lazily."""
+def parquet_raw_records(path: Path, lines: list[int]) -> pl.DataFrame:
+    """The raw records (`_line_number`, `raw_record`) of some rows of a Parquet file, given
+    by ascending 1-based line numbers; only the row groups that span them are read."""
+    first, last = lines[0], lines[-1]
     frame = (
         pl.scan_parquet(path)
-        .with_row_index("_line_number", offset=1)
+        .slice(first - 1, last - first + 1)
+        .with_row_index("_line_number", offset=first)
         .filter(pl.col("_line_number").is_in(lines))
     )
     columns = [c for c in frame.collect_schema().names() if c != "_line_number"]
-    found = frame.select("_line_number", parquet_record(columns).alias("r")).collect()
-    return dict(zip(found["_line_number"].to_list(), found["r"].to_list(), strict=True))
+    return frame.select(
+        pl.col("_line_number").cast(pl.Int64), parquet_record(columns).alias("raw_record")
+    ).collect()
 
 
 def _parquet_text(dtype: pl.DataType, source: str) -> pl.Expr:

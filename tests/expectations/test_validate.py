@@ -301,6 +301,9 @@ def test_teleports_duplicates_and_repeated_keys_are_judged_across_chunk_boundari
         ("b.parquet", 7, unique),
     ]
     assert '"lon":125.34' in quarantined[0][3]  # the raw record, read back from the Parquet
+    # in ranges of validate_chunk_rows lines, each row's own record
+    assert ['"device_id":"D1"' in record for *_, record in quarantined] == [True] * 3
+    assert '"lon":125.3004,' in quarantined[1][3] and '"lon":125.3004,' not in quarantined[2][3]
     assert [r[1:] for r in rows] == [("validated", 3, 3, 0, 0), ("validated", 7, 3, 3, 1)]
 
 
