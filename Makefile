@@ -52,7 +52,7 @@ bench: setup
 lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run sqlfluff lint transforms
+	$(UV) run sqlfluff lint transforms reports/queries
 
 fmt: setup
 	$(UV) run ruff format .

@@ -25,6 +25,7 @@ DAY_QUERIES: dict[str, dict] = {
     "daily_counts": {},
     "day_cases": {},
     "scorecard": {},
+    "kpis": {},
     "segments": {"top_n": TOP_N},
     "places": {"top_n": TOP_N},
     "time_profile": {},
@@ -38,7 +39,6 @@ DAY_QUERIES: dict[str, dict] = {
     "forecast": {},
     "communities": None,
     "stations": None,
-    "history_start": None,
 }
 
 
@@ -82,12 +82,6 @@ class Frames:
         """Rows of a frame with scope/scope_id columns (trends, counts, profiles, periods)."""
         rows = self.part(name, "scope_id", scope_id)
         return rows.filter(pl.col("scope") == scope) if rows.height else rows
-
-
-def history_first(frames: Frames):
-    """The first reported date of the warehouse's case history (None without cases)."""
-    bounds = frames["history_start"]
-    return bounds["first_date"][0] if bounds.height else None
 
 
 def read_day(con: duckdb.DuckDBPyConnection, as_of: date) -> Frames:

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from beatbrief.config import Settings
 from reports import figures, views
-from reports.data import Frames, history_first, read_day
+from reports.data import Frames, read_day
 from reports.messages import Messages
 from reports.methods import load_methods
 from reports.paths import (
@@ -274,15 +274,22 @@ def _station_scoped(frames: Frames, name: str, scope: Scope) -> pl.DataFrame:
     return _concat([frames.scoped(name, "bureau", b) for b in scope.bureau_ids])
 
 
-def previous_complete(frames: Frames, as_of: date, window_days: int) -> bool:
-    """Whether the scorecard's previous window lies wholly inside the case history."""
-    first = history_first(frames)
-    return first is not None and first <= as_of - timedelta(days=2 * window_days - 1)
+def mart_scope(scope: Scope) -> tuple[str, str]:
+    """The marts' (scope, scope_id) of a page: its station, its bureau, or the region."""
+    if scope.kind == "station":
+        return "station", scope.station_ids[0]
+    if scope.kind == "bureau":
+        return "bureau", scope.bureau_ids[0]
+    return "region", "all"
 
 
-def league_rows(
-    frames: Frames, scope: Scope, msg: Messages, threshold: float, complete: bool = True
-) -> tuple:
+def _kpi_row(frames: Frames, kind: str, scope_id: str) -> dict | None:
+    """One scope's mart_kpis row (None when the mart has none)."""
+    rows = frames.scoped("kpis", kind, scope_id)
+    return rows.row(0, named=True) if rows.height else None
+
+
+def league_rows(frames: Frames, scope: Scope, msg: Messages) -> tuple:
     """League tables of a bureau or region page: its stations, and its bureaus when several."""
     scorecard = frames["scorecard"]
     today = frames["daily_counts"]
@@ -306,7 +313,7 @@ def league_rows(
                 "name": names.get(station_id, station_id),
                 "href": station_page(station_id),
                 "today": today_of("station", [station_id]),
-                "kpis": views.kpi_cards(card, msg, threshold, complete),
+                "kpis": views.kpi_cards(_kpi_row(frames, "station", station_id), msg),
                 "norms": views.norms_met(card.row(0, named=True), msg),
             }
         )
@@ -324,7 +331,7 @@ def league_rows(
                     "name": bureau_names.get(bureau_id, bureau_id),
                     "href": bureau_page(bureau_id),
                     "today": today_of("bureau", [bureau_id]),
-                    "kpis": views.kpi_cards(card, msg, threshold, complete),
+                    "kpis": views.kpi_cards(_kpi_row(frames, "bureau", bureau_id), msg),
                     "norms": {
                         "text": f"{sum(m['all_met'] for m in met)}/{len(met)}",
                         "failed": "",
@@ -359,15 +366,11 @@ def build_page(
     folder: Path,
 ) -> dict:
     """The template context of one briefing page."""
-    threshold = settings.trend_significance_z
     station_names = _names(frames["stations"], "station_id", "station_name")
     community_names = _names(frames["communities"], "community_id", "community_name")
     single_station = scope.kind == "station"
 
-    trends = _station_scoped(frames, "trends", scope)
-    if not single_station and len(scope.bureau_ids) > 1:
-        trends = views.sum_trends(trends)
-    compstat = views.compstat_rows(trends, msg, threshold)
+    compstat = views.compstat_rows(frames.scoped("trends", *mart_scope(scope)), msg)
 
     counts = _station_scoped(frames, "daily_counts", scope)
     if counts.height:
@@ -380,7 +383,6 @@ def build_page(
     total = counts.filter(pl.col("category") == "all") if counts.height else counts
 
     scorecard = _gather(frames, "scorecard", "station_id", scope.station_ids)
-    complete = previous_complete(frames, as_of, settings.scorecard_window_days)
     context = {
         "page_title": msg.t("page", f"title_{scope.kind}").format(name=scope.name),
         "scope_label": msg.t("page", f"scope_{scope.kind}"),
@@ -398,7 +400,7 @@ def build_page(
             total["previous_7d_daily_avg"].sum() if total.height else 0.0
         ),
         "cases_ok": quality.feed_ok("cases"),
-        "kpis": views.kpi_cards(scorecard, msg, threshold, complete),
+        "kpis": views.kpi_cards(_kpi_row(frames, *mart_scope(scope)), msg),
         "compstat": compstat,
         "windows": views.WINDOWS,
         "changes": views.changes(compstat, msg),
@@ -420,9 +422,7 @@ def build_page(
             scorecard.row(0, named=True), msg
         )
     if not single_station:
-        context["station_league"], context["bureau_league"] = league_rows(
-            frames, scope, msg, threshold, complete
-        )
+        context["station_league"], context["bureau_league"] = league_rows(frames, scope, msg)
     if scope.detail:
         key, ids = (
             ("station_id", scope.station_ids) if single_station else ("bureau_id", scope.bureau_ids)
@@ -454,13 +454,12 @@ def build_page(
         plan_date = as_of + timedelta(days=1)
         plan_csv = settings.plans_dir(plan_date) / f"{scope.station_ids[0]}.csv"
         context |= {
-            "segment_rows": views.segment_rows(segments, rank, msg, threshold),
+            "segment_rows": views.segment_rows(segments, rank, msg),
             "place_rows": views.place_rows(
                 _station_scoped(frames, "places", scope)
                 if single_station or len(scope.bureau_ids) == 1
                 else pl.DataFrame(),
                 msg,
-                threshold,
             ),
             "period_rows": views.period_rows(
                 _station_scoped(frames, "top_periods", scope)

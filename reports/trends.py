@@ -338,47 +338,28 @@ def emerging_rows(
     return rows[:limit], len(rows)
 
 
-def league(
-    scorecard: pl.DataFrame, station_href, msg: Messages, threshold: float, complete: bool = True
-) -> list[dict]:
-    """Stations ranked on the four KPIs (1 = fewest cases / highest rate); the overall place is
-    the mean of the four ranks. Norms met beside them."""
-    if scorecard.height == 0:
+def league(kpis: pl.DataFrame, scorecard: pl.DataFrame, station_href, msg: Messages) -> list[dict]:
+    """Stations in mart_kpis' league order (the mean of the four KPI ranks), each KPI with its
+    rank, and the norms met beside them."""
+    stations = kpis.filter(pl.col("scope") == "station") if kpis.height else kpis
+    if stations.height == 0:
         return []
-    ranked = (
-        scorecard.with_columns(
-            pl.col("kpi_few_cases").rank("min").alias("rank_few_cases"),
-            pl.col("kpi_good_order").rank("min").alias("rank_good_order"),
-            pl.col("kpi_stability").rank("min", descending=True).alias("rank_stability"),
-            pl.col("kpi_satisfaction").rank("min", descending=True).alias("rank_satisfaction"),
-        )
-        .with_columns(
-            pl.mean_horizontal(
-                "rank_few_cases", "rank_good_order", "rank_stability", "rank_satisfaction"
-            ).alias("mean_rank")
-        )
-        .sort(["mean_rank", "station_id"], nulls_last=True)
-    )
+    cards_of = {r["station_id"]: r for r in scorecard.iter_rows(named=True)}
     rows = []
-    for place, row in enumerate(ranked.iter_rows(named=True), start=1):
-        card = ranked.filter(pl.col("station_id") == row["station_id"])
-        cards = views.kpi_cards(card, msg, threshold, complete)
-        ranks = [
-            row["rank_few_cases"],
-            row["rank_good_order"],
-            row["rank_stability"],
-            row["rank_satisfaction"],
-        ]
-        for c, r in zip(cards, ranks, strict=True):
-            c["rank"] = views.fmt_int(r)
+    for row in stations.sort("league_place").iter_rows(named=True):
+        card = cards_of.get(row["scope_id"], {})
+        cards = views.kpi_cards(row, msg)
+        ranks = ("rank_few_cases", "rank_good_order", "rank_stability", "rank_satisfaction")
+        for c, rank in zip(cards, ranks, strict=True):
+            c["rank"] = views.fmt_int(row[rank])
         rows.append(
             {
-                "place": place,
-                "name": row["station_name"] or row["station_id"],
-                "bureau_id": row["bureau_id"],
-                "href": station_href(row["station_id"]),
+                "place": row["league_place"],
+                "name": card.get("station_name") or row["scope_id"],
+                "bureau_id": card.get("bureau_id"),
+                "href": station_href(row["scope_id"]),
                 "kpis": cards,
-                "norms": views.norms_met(row, msg),
+                "norms": views.norms_met(card, msg),
             }
         )
     return rows
@@ -396,12 +377,12 @@ def history_note(first: date | None, as_of: date, msg: Messages) -> str | None:
 
 def build_trends(settings: Settings, as_of: date, msg: Messages, folder: Path) -> dict:
     """The template context of the commander view."""
-    threshold = settings.trend_significance_z
     start = as_of - timedelta(days=365 * YEARS + BASELINE_DAYS + ROLLING_DAYS)
     with warehouse.connect(settings) as con:
         bounds = run_query(con, "history_start", None)
         series = run_query(con, "case_series", {"as_of_date": as_of, "start_date": start})
         scorecard = run_query(con, "scorecard", {"as_of_date": as_of})
+        kpis = run_query(con, "kpis", {"as_of_date": as_of})
         emerging = run_query(con, "emerging", {"as_of_date": as_of})
         communities = run_query(con, "communities", None)
         stations = run_query(con, "stations", None)
@@ -431,14 +412,7 @@ def build_trends(settings: Settings, as_of: date, msg: Messages, folder: Path) -
             if (briefing / INDEX_PAGE).exists()
             else None,
         },
-        "league_rows": league(
-            scorecard,
-            station_href,
-            msg,
-            threshold,
-            first is not None
-            and first <= as_of - timedelta(days=2 * settings.scorecard_window_days - 1),
-        ),
+        "league_rows": league(kpis, scorecard, station_href, msg),
         "patterns": EMERGING_PATTERNS,
         "figures": {},
     }

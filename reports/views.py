@@ -56,112 +56,57 @@ def fmt_z(z) -> str:
     return DASH if z is None or not math.isfinite(z) else f"{z:+.1f}"
 
 
-def poisson_z(current: int, base: float) -> float:
-    """2 (sqrt(current) - sqrt(base)), the variance-stabilised change of a Poisson count."""
-    return 2.0 * (math.sqrt(max(current, 0)) - math.sqrt(max(base, 0)))
+# the marts' verdict codes (macros/statistics.sql count_change_flag, mart_kpis) as shown
+COUNT_FLAGS = {
+    "up": ("▲", "flag up"),
+    "down": ("▼", "flag down"),
+    "flat": ("·", "flag flat"),
+    "incomplete": ("?", "flag na"),
+}
+RATE_FLAGS = {
+    "better": ("↑", "flag better"),
+    "worse": ("↓", "flag worse"),
+    "no_previous": ("?", "flag na"),
+}
 
 
-def exact_p(current: int, base: int, share: float = 0.5) -> float:
-    """Two-sided p of `current` against `base` under equal rates: given n = current + base,
-    current ~ Binomial(n, share), share = the current period's part of the two periods' length
-    (0.5 when they are equally long). Exact, so 1 -> 0 or 0 -> 2 is never "significant"."""
-    n = current + base
-    if n == 0:
-        return 1.0
-    if n > 1000:  # z and the exact test agree closely here; spare the long sums
-        return (
-            1.0
-            if share in (0.0, 1.0)
-            else math.erfc(abs(current - n * share) / math.sqrt(2 * n * share * (1 - share)))
-        )
-
-    def pmf(k: int) -> float:
-        return math.exp(
-            math.lgamma(n + 1)
-            - math.lgamma(k + 1)
-            - math.lgamma(n - k + 1)
-            + k * math.log(share)
-            + (n - k) * math.log1p(-share)
-        )
-
-    lower = sum(pmf(k) for k in range(0, current + 1))
-    upper = sum(pmf(k) for k in range(current, n + 1))
-    return min(1.0, 2 * min(lower, upper))
+def count_flag(code: str | None, msg: Messages) -> Flag:
+    """A count's verdict from its mart (fewer cases is better): ▲ significant rise, ▼
+    significant fall, · ordinary noise, ? comparison period not wholly in the case history."""
+    code = code or "incomplete"
+    symbol, css = COUNT_FLAGS[code]
+    return Flag(symbol, css, msg.t("flag", code))
 
 
-def significance_alpha(threshold: float) -> float:
-    """The two-sided level that matches a |z| threshold (0.0455 for 2)."""
-    return math.erfc(threshold / math.sqrt(2))
+def rate_flag(code: str | None, msg: Messages) -> Flag:
+    """A rate's verdict from its mart (higher is better): the change's direction."""
+    code = code or "no_previous"
+    symbol, css = RATE_FLAGS[code]
+    return Flag(symbol, css, msg.t("flag", code))
 
 
-def count_flag(z, complete: bool, threshold: float, msg: Messages, p: float = 0.0) -> Flag:
-    """Flag of a count's change (fewer cases is better): ▲ significant rise, ▼ significant
-    fall, · ordinary noise, ? comparison period not fully in the warehouse's history.
-    Significant means |z| >= threshold and, for small counts, an exact p below the matching
-    level (`p`, see exact_p), so a 1 -> 0 day is noise, not a fall."""
-    if not complete:
-        return Flag("?", "flag na", msg.t("flag", "incomplete"))
-    if z is None or p > significance_alpha(threshold):
-        return Flag("·", "flag flat", msg.t("flag", "flat"))
-    if z >= threshold:
-        return Flag("▲", "flag up", msg.t("flag", "up"))
-    if z <= -threshold:
-        return Flag("▼", "flag down", msg.t("flag", "down"))
-    return Flag("·", "flag flat", msg.t("flag", "flat"))
-
-
-def rate_flag(improved, msg: Messages) -> Flag:
-    """Flag of a rate where higher is better (no significance test: the change's direction)."""
-    if improved is None:
-        return Flag("?", "flag na", msg.t("flag", "no_previous"))
-    if improved:
-        return Flag("↑", "flag better", msg.t("flag", "better"))
-    return Flag("↓", "flag worse", msg.t("flag", "worse"))
-
-
-def comparison(
-    current: int, base, complete: bool, threshold: float, msg: Messages, share: float = 0.5
-) -> dict:
-    """One CompStat comparison cell: base count, z, flag, percent (large bases only)."""
+def comparison(current: int, base, z, pct, flag: str | None, complete: bool, msg) -> dict:
+    """One CompStat comparison cell as the mart judged it: base count, z, flag and the
+    percent change (shown for large bases only)."""
     if base is None:
         return {
             "base": DASH,
             "z": "",
-            "flag": count_flag(None, False, threshold, msg),
+            "flag": count_flag("incomplete", msg),
             "pct": None,
             "z_value": None,
             "complete": False,
         }
-    z = poisson_z(current, base)
-    pct = None
-    if complete and base >= MIN_BASE_FOR_PERCENT:
-        pct = f"{100.0 * (current - base) / base:+.0f}%"
     return {
         "base": fmt_int(base),
         "z": fmt_z(z) if complete else "",
-        "flag": count_flag(z, complete, threshold, msg, exact_p(current, int(base), share)),
-        "pct": pct,
+        "flag": count_flag(flag, msg),
+        "pct": f"{pct:+.0f}%"
+        if complete and pct is not None and base >= MIN_BASE_FOR_PERCENT
+        else None,
         "z_value": z,
         "complete": complete,
     }
-
-
-def sum_trends(trends: pl.DataFrame) -> pl.DataFrame:
-    """mart_trends rows of several scopes summed into one (z is recomputed from the sums)."""
-    if trends.height == 0:
-        return trends
-    return trends.group_by(["dimension", "category", "time_window"]).agg(
-        pl.col("current_count", "previous_count", "last_year_count").sum(),
-        pl.col("is_previous_complete", "is_last_year_complete").all(),
-        pl.col("current_days", "last_year_days").max(),
-    )
-
-
-def _share(current_days, other_days) -> float:
-    """The current period's part of two periods' total length (0.5 when equal or unknown)."""
-    if not current_days or not other_days:
-        return 0.5
-    return current_days / (current_days + other_days)
 
 
 def _order(dimension: str, category: str, count_28d: int) -> tuple:
@@ -173,9 +118,10 @@ def _order(dimension: str, category: str, count_28d: int) -> tuple:
     return (2, -count_28d, category)
 
 
-def compstat_rows(trends: pl.DataFrame, msg: Messages, threshold: float) -> list[dict]:
-    """CompStat table rows: per total, kind and category, each window's count and its
-    comparisons with the previous period (环比) and the same period last year (同比)."""
+def compstat_rows(trends: pl.DataFrame, msg: Messages) -> list[dict]:
+    """CompStat table rows of one scope's mart_trends rows: per total, kind and category, each
+    window's count and its comparisons with the previous period (环比) and the same period last
+    year (同比), with the mart's z, percent change and flag."""
     if trends.height == 0:
         return []
     cells: dict[tuple, dict] = {}
@@ -186,15 +132,22 @@ def compstat_rows(trends: pl.DataFrame, msg: Messages, threshold: float) -> list
             "current": fmt_int(current),
             "current_value": current,
             "prev": comparison(
-                current, row["previous_count"], bool(row["is_previous_complete"]), threshold, msg
+                current,
+                row["previous_count"],
+                row["poisson_z"],
+                row["pct_vs_previous"],
+                row["previous_flag"],
+                bool(row["is_previous_complete"]),
+                msg,
             ),
             "ly": comparison(
                 current,
                 row["last_year_count"],
+                row["poisson_z_vs_last_year"],
+                row["pct_vs_last_year"],
+                row["last_year_flag"],
                 bool(row["is_last_year_complete"]),
-                threshold,
                 msg,
-                _share(row.get("current_days"), row.get("last_year_days")),
             ),
         }
     rows = []
@@ -246,57 +199,37 @@ def changes(rows: list[dict], msg: Messages, limit: int = 6) -> list[str]:
     return [text for _, text in sorted(found, key=lambda f: f[0])[:limit]]
 
 
-def _rate(numerator, denominator):
-    return None if not denominator else numerator / denominator
-
-
-def kpi_cards(
-    scorecard: pl.DataFrame, msg: Messages, threshold: float, previous_complete: bool = True
-) -> list[dict]:
-    """The policy's four KPIs (发案少、秩序好、社会稳定、群众满意) for the stations in
-    `scorecard`, pooled: counts summed, rates recomputed from their parts. A rate's previous
-    value is shown for one station only (the mart has no previous numerators to pool).
-    `previous_complete` is false while the previous window starts before the warehouse's case
-    history: its figures are then too low to compare with, and the cards say so."""
-    if scorecard.height == 0:
+def kpi_cards(row: dict | None, msg: Messages) -> list[dict]:
+    """The policy's four KPIs (发案少、秩序好、社会稳定、群众满意) of one scope: its mart_kpis
+    row (a station's own figures, or a bureau's or the region's pooled in SQL). Previous values
+    are shown only while the previous window lies wholly inside the case history."""
+    if row is None:
         return []
-    one = scorecard.height == 1
-    row = scorecard.row(0, named=True) if one else None
     cards = []
     for key in ("kpi_few_cases", "kpi_good_order"):
-        current = int(scorecard[key].fill_null(0).sum())
-        previous = scorecard[f"previous_{key}"]
-        complete = previous_complete and previous.null_count() == 0
-        base = int(previous.fill_null(0).sum())
-        z = poisson_z(current, base) if complete else None
-        p = exact_p(current, base) if complete else 1.0
+        complete = row[f"{key}_flag"] != "incomplete"
         cards.append(
             {
                 "key": key,
-                "value": fmt_int(current),
-                "previous": fmt_int(base) if complete else DASH,
-                "change": f"{current - base:+d}" if complete else DASH,
-                "z": fmt_z(z),
-                "flag": count_flag(z, complete, threshold, msg, p),
+                "value": fmt_int(row[key] or 0),
+                "previous": fmt_int(row[f"previous_{key}"]) if complete else DASH,
+                "change": f"{row[f'{key}_change']:+d}" if complete else DASH,
+                "z": fmt_z(row[f"{key}_z"]) if complete else DASH,
+                "flag": count_flag(row[f"{key}_flag"], msg),
             }
         )
-    parts = {
-        "kpi_stability": ("disputes_resolved", "disputes"),
-        "kpi_satisfaction": ("callbacks_satisfied", "callbacks_reached"),
-    }
-    for key, (numerator, denominator) in parts.items():
-        current = _rate(scorecard[numerator].sum(), scorecard[denominator].sum())
-        previous = row[f"previous_{key}"] if one and previous_complete else None
-        change = None if current is None or previous is None else current - previous
-        improved = row[f"{key}_improved"] if one and previous_complete else None
+    for key in ("kpi_stability", "kpi_satisfaction"):
+        complete = bool(row["is_previous_complete"])
+        previous = row[f"previous_{key}"] if complete else None
+        change = row[f"{key}_change"] if complete else None
         cards.append(
             {
                 "key": key,
-                "value": fmt_pct(current),
+                "value": fmt_pct(row[key]),
                 "previous": fmt_pct(previous),
-                "change": DASH if change is None else f"{100 * change:+.1f}",
+                "change": DASH if change is None else f"{change:+.1f}",
                 "z": DASH,
-                "flag": rate_flag(improved, msg),
+                "flag": rate_flag(row[f"{key}_flag"], msg),
             }
         )
     return cards
@@ -380,17 +313,7 @@ def norms_met(row: dict, msg: Messages) -> dict:
     }
 
 
-def _baseline_p(row: dict) -> float:
-    """Two-sided p of a rise against the baseline from the mart's one-sided Poisson p (the
-    mart has no lower tail, so a fall is judged by z alone)."""
-    if row["poisson_z"] is None or row["poisson_z"] <= 0 or row["poisson_p"] is None:
-        return 0.0
-    return min(1.0, 2 * row["poisson_p"])
-
-
-def segment_rows(
-    segments: pl.DataFrame, rank_column: str, msg: Messages, threshold: float
-) -> list[dict]:
+def segment_rows(segments: pl.DataFrame, rank_column: str, msg: Messages) -> list[dict]:
     """Top road segments: cases, per km, expected from the baseline, Poisson z and its flag."""
     if segments.height == 0:
         return []
@@ -404,15 +327,13 @@ def segment_rows(
             "per_km": fmt_num(r["cases_per_km"]),
             "expected": fmt_num(r["expected_cases"]),
             "z": fmt_z(r["poisson_z"]),
-            "flag": count_flag(
-                r["poisson_z"], bool(r["is_baseline_complete"]), threshold, msg, _baseline_p(r)
-            ),
+            "flag": count_flag(r["baseline_flag"], msg),
         }
         for r in rows.iter_rows(named=True)
     ]
 
 
-def place_rows(places: pl.DataFrame, msg: Messages, threshold: float) -> list[dict]:
+def place_rows(places: pl.DataFrame, msg: Messages) -> list[dict]:
     """Top place types (部位): cases, share, expected, z and flag."""
     if places.height == 0:
         return []
@@ -424,9 +345,7 @@ def place_rows(places: pl.DataFrame, msg: Messages, threshold: float) -> list[di
             "share": fmt_pct(r["share"]),
             "expected": fmt_num(r["expected_cases"]),
             "z": fmt_z(r["poisson_z"]),
-            "flag": count_flag(
-                r["poisson_z"], bool(r["is_baseline_complete"]), threshold, msg, _baseline_p(r)
-            ),
+            "flag": count_flag(r["baseline_flag"], msg),
         }
         for r in places.sort(["rank_by_count", "place_type"]).iter_rows(named=True)
     ]
@@ -530,6 +449,10 @@ def plan_rows(plan: pl.DataFrame, msg: Messages, limit: int = 20) -> list[dict]:
         }
         for r in plan.sort("plan_rank").head(limit).iter_rows(named=True)
     ]
+
+
+def _rate(numerator, denominator):
+    return None if not denominator else numerator / denominator
 
 
 def alignment_items(alignment: pl.DataFrame, msg: Messages) -> list[dict]:

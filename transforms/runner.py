@@ -1,11 +1,16 @@
 """Run the SQL models in transforms/{staging,intermediate,marts} against the warehouse.
 
-A model is one `.sql` file holding one SELECT. Its header comment states its grain and how it
-is stored:
+A model is one `.sql` file holding one SELECT. Its header comment states its grain, its key
+and how it is stored:
+- `-- key: <column>, ...`: the columns that are unique and never null at the grain (an
+  incremental model's key includes as_of_date; tests/transforms/test_grain.py checks them);
 - `-- materialized: table`: rebuilt whole on every run (staging and intermediate);
 - `-- materialized: incremental`: the rows for `$as_of_date` are replaced (marts keep history).
-Models run in dependency order (a model depends on every other model whose name it mentions),
-all in one transaction: a run killed half-way leaves the warehouse as it was.
+Models run in dependency order, all in one transaction: a run killed half-way leaves the
+warehouse as it was. A model's inputs are the tables its SELECT reads, as sqlglot parses it
+(DuckDB dialect): its own CTEs, table functions and comments do not count. Every input must be
+another model of the same or an earlier layer, or a warehouse table (a feed's raw or accepted
+table, a system table of transforms/system/).
 Parameters are DuckDB named parameters (`$as_of_date`, ...), bound from `model_parameters`.
 """
 
@@ -16,13 +21,17 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from beatbrief.config import Settings
+from beatbrief.feeds import FEED_NAMES
 from transforms import warehouse
 
 log = logging.getLogger(__name__)
@@ -31,6 +40,8 @@ QUERIES_DIR = MODELS_DIR / "queries"
 PINGS_MODEL = "stg_patrol_pings"
 LAYERS = ("staging", "intermediate", "marts")
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|incremental)\s*$", re.MULTILINE)
+_KEY = re.compile(r"^--\s*key:\s*(.*?)\s*$", re.MULTILINE)
+_COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -48,11 +59,53 @@ class Model:
     path: Path
     sql: str
     materialized: str
+    key: tuple[str, ...]
 
     @property
     def parameters(self) -> set[str]:
         """Named parameters the SQL uses (comments are not scanned)."""
         return set(_PARAMETER.findall(_COMMENT.sub("", self.sql)))
+
+    @cached_property
+    def inputs(self) -> frozenset[str]:
+        """Names of the tables the SQL reads (parsed once)."""
+        try:
+            return referenced_tables(self.sql)
+        except ValueError as error:
+            raise ValueError(f"{self.path}: {error}") from error
+
+
+def referenced_tables(sql: str) -> frozenset[str]:
+    """Tables one DuckDB statement reads, as sqlglot parses it: its own CTEs, table functions
+    (range, unnest, read_parquet, ...) and anything in a comment do not count."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
+    except SqlglotError as error:
+        raise ValueError(f"sqlglot cannot parse the SQL: {error}") from error
+    if len(statements) != 1:
+        raise ValueError(f"expected one statement, found {len(statements)}")
+    tree = statements[0]
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    tables = {t.name for t in tree.find_all(exp.Table) if isinstance(t.this, exp.Identifier)}
+    return frozenset(tables - ctes)
+
+
+@cache
+def warehouse_tables() -> frozenset[str]:
+    """Tables of the warehouse that are not models: each feed's raw and accepted table, and the
+    system tables transforms/system/*.sql creates."""
+    feeds = {
+        name(feed)
+        for feed in FEED_NAMES
+        for name in (warehouse.raw_table, warehouse.accepted_table)
+    }
+    system = {
+        statement.find(exp.Table).name
+        for path in sorted(warehouse.SYSTEM_SQL_DIR.glob("*.sql"))
+        for statement in sqlglot.parse(path.read_text(encoding="utf-8"), dialect="duckdb")
+        if isinstance(statement, exp.Create) and statement.kind == "TABLE"
+    }
+    return frozenset(feeds | system)
 
 
 def load_model(path: Path) -> Model:
@@ -61,19 +114,31 @@ def load_model(path: Path) -> Model:
     found = _MATERIALIZED.search(sql)
     if found is None:
         raise ValueError(f"{path}: header lacks '-- materialized: table|incremental'")
-    return Model(path.stem, path.parent.name, path, sql, found.group(1))
+    key = _KEY.search(sql)
+    if key is None:
+        raise ValueError(f"{path}: header lacks '-- key: <column>, ...'")
+    columns = tuple(column.strip() for column in key.group(1).split(","))
+    if not all(_COLUMN.fullmatch(column) for column in columns):
+        raise ValueError(f"{path}: key {key.group(1)!r} is not a list of column names")
+    if found.group(1) == "incremental" and "as_of_date" not in columns:
+        raise ValueError(f"{path}: an incremental model's key must include as_of_date")
+    return Model(path.stem, path.parent.name, path, sql, found.group(1), columns)
 
 
 @cache
 def discover_models(root: Path = MODELS_DIR) -> tuple[Model, ...]:
-    """All models, in dependency order."""
+    """All models, in dependency order; a model reading an unknown table or a later layer's
+    model is a ValueError."""
     models = {
         m.name: m for layer in LAYERS for m in map(load_model, sorted((root / layer).glob("*.sql")))
     }
-    graph = {
-        name: {other for other in models if other != name and re.search(rf"\b{other}\b", m.sql)}
-        for name, m in models.items()
-    }
+    known = warehouse_tables()
+    for model in models.values():
+        unknown = model.inputs - models.keys() - known
+        if unknown:
+            raise ValueError(f"{model.path}: reads unknown table(s) {sorted(unknown)}")
+    # sorted, so the build order is the same in every process (sets iterate by hash)
+    graph = {name: sorted(m.inputs & models.keys() - {name}) for name, m in models.items()}
     for name, deps in graph.items():
         for dep in deps:
             if LAYERS.index(models[dep].layer) > LAYERS.index(models[name].layer):
@@ -87,7 +152,7 @@ def reads_from(models: tuple[Model, ...], root: str) -> set[str]:
     """Names of the models that read `root`, directly or through other models."""
     found = {root}
     for model in models:  # dependency order: a model's inputs are decided before it
-        if any(re.search(rf"\b{name}\b", model.sql) for name in found if name != model.name):
+        if model.inputs & (found - {model.name}):
             found.add(model.name)
     return found - {root}
 
@@ -156,11 +221,35 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, params: dict) -> Non
         return
     if "as_of_date" not in bound:
         raise ValueError(f"{model.path}: an incremental model must filter on $as_of_date")
-    con.execute(
-        f"delete from {model.name} where as_of_date = $as_of_date",
-        {"as_of_date": bound["as_of_date"]},
-    )
-    con.execute(f"insert into {model.name} by name {model.sql}", bound)
+    con.execute(f"create or replace temp table _model_rows as {model.sql}", bound)
+    try:
+        _add_new_columns(con, model)
+        con.execute(
+            f"delete from {model.name} where as_of_date = $as_of_date",
+            {"as_of_date": bound["as_of_date"]},
+        )
+        con.execute(f"insert into {model.name} by name select * from _model_rows")
+    finally:
+        con.execute("drop table if exists _model_rows")
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """Give an incremental model's table the columns a newer version of its SQL adds (earlier
+    days hold null there), so a warehouse keeps its history across upgrades."""
+    existing = {row[0] for row in con.execute(f"describe {model.name}").fetchall()}
+    added = [
+        (name, kind)
+        for name, kind, *_ in con.execute("describe _model_rows").fetchall()
+        if name not in existing
+    ]
+    for name, kind in added:
+        con.execute(f'alter table {model.name} add column "{name}" {kind}')
+    if added:
+        log.info(
+            "%s: added columns %s; days built before hold null there",
+            model.name,
+            ", ".join(name for name, _ in added),
+        )
 
 
 def build_models(settings: Settings, as_of: date, models: tuple[Model, ...] | None = None) -> dict:

@@ -22,11 +22,26 @@ cases as (
 ),
 
 dimensions as (
-    select bureau_id, 'total' as dimension, 'all' as category, reported_date from cases
+    select
+        bureau_id,
+        'total' as dimension,
+        'all' as category,
+        reported_date
+    from cases
     union all
-    select bureau_id, 'kind' as dimension, kind as category, reported_date from cases
+    select
+        bureau_id,
+        'kind' as dimension,
+        kind as category,
+        reported_date
+    from cases
     union all
-    select bureau_id, 'category' as dimension, category, reported_date from cases
+    select
+        bureau_id,
+        'category' as dimension,
+        category,
+        reported_date
+    from cases
 ),
 
 final as (

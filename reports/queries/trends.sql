@@ -1,6 +1,7 @@
 -- query: trends
--- one row per scope (bureau or station), dimension, category and time window of mart_trends
--- for $as_of_date; communities are left out (the pages do not show them)
+-- one row per scope (region, bureau or station), dimension, category and time window of
+-- mart_trends for $as_of_date, with the mart's verdicts; communities are left out (the pages do
+-- not show them)
 -- parameters: $as_of_date
 select
     scope,
@@ -11,12 +12,14 @@ select
     current_count,
     previous_count,
     last_year_count,
+    pct_vs_previous,
+    pct_vs_last_year,
     poisson_z,
     poisson_z_vs_last_year,
+    previous_flag,
+    last_year_flag,
     is_previous_complete,
-    is_last_year_complete,
-    current_days,
-    last_year_days
+    is_last_year_complete
 from mart_trends
-where as_of_date = $as_of_date and scope in ('bureau', 'station')
+where as_of_date = $as_of_date and scope in ('region', 'bureau', 'station')
 order by scope, scope_id, dimension, category, time_window

@@ -1,9 +1,7 @@
-"""CompStat rows, flags and KPI cards on small frames: counts, z and flags, percentages only
-on large bases, exact tests for small counts."""
+"""CompStat rows, flags and KPI cards from mart-shaped rows: the pages show the marts'
+counts, z, percent changes and verdicts (percentages only on large bases) and compute none."""
 
 from __future__ import annotations
-
-import math
 
 import polars as pl
 import pytest
@@ -12,7 +10,6 @@ from reports import views
 from reports.messages import Messages
 
 MSG = Messages("zh-CN")
-THRESHOLD = 2.0
 
 
 def trend_row(
@@ -23,6 +20,8 @@ def trend_row(
     previous=0,
     last_year=0,
     complete=True,
+    flag="flat",
+    last_year_flag=None,
 ) -> dict:
     return {
         "scope": "station",
@@ -33,45 +32,32 @@ def trend_row(
         "current_count": current,
         "previous_count": previous,
         "last_year_count": last_year,
-        "poisson_z": None,
-        "poisson_z_vs_last_year": None,
+        "pct_vs_previous": 100.0 * (current - previous) / previous if previous else None,
+        "pct_vs_last_year": 100.0 * (current - last_year) / last_year if last_year else None,
+        "poisson_z": 2 * (current**0.5 - previous**0.5),
+        "poisson_z_vs_last_year": 2 * (current**0.5 - last_year**0.5),
+        "previous_flag": flag if complete else "incomplete",
+        "last_year_flag": (last_year_flag or flag) if complete else "incomplete",
         "is_previous_complete": complete,
         "is_last_year_complete": complete,
-        "current_days": 28,
-        "last_year_days": 28,
     }
 
 
 @pytest.mark.parametrize(
-    ("current", "base", "symbol"),
-    [
-        (0, 1, "·"),  # z = -2.0, but one case to none is noise
-        (2, 0, "·"),  # z = +2.8, and still noise: p = 0.5
-        (0, 8, "▼"),  # p = 0.008
-        (30, 10, "▲"),
-        (275, 237, "·"),  # z = +2.4 on the square roots, yet p = 0.10: two noisy counts
-        (400, 300, "▲"),
-    ],
+    ("flag", "symbol", "css"),
+    [("up", "▲", "flag up"), ("down", "▼", "flag down"), ("flat", "·", "flag flat")]
+    + [("incomplete", "?", "flag na")],
 )
-def test_count_flags_need_z_and_the_exact_test(current, base, symbol):
-    cell = views.comparison(current, base, True, THRESHOLD, MSG)
-    assert cell["flag"].symbol == symbol
-    assert cell["z"] == f"{2 * (math.sqrt(current) - math.sqrt(base)):+.1f}"
-
-
-def test_exact_p_matches_the_binomial_test():
-    # P(X <= 0 | n = 6, 1/2) = 1/64, two-sided 1/32
-    assert views.exact_p(0, 6) == pytest.approx(1 / 32)
-    assert views.exact_p(3, 3) == 1.0
-    assert views.exact_p(0, 0) == 1.0
-    # large n falls back to the normal approximation
-    assert views.exact_p(1100, 900) == pytest.approx(math.erfc(100 / math.sqrt(1000)), rel=1e-9)
+def test_a_cell_shows_the_marts_verdict(flag, symbol, css):
+    cell = views.comparison(30, 10, 2.31, 200.0, flag, True, MSG)
+    assert (cell["flag"].symbol, cell["flag"].css) == (symbol, css)
+    assert cell["z"] == "+2.3" and cell["base"] == "10"
 
 
 def test_percentages_only_on_large_bases_and_incomplete_periods_are_marked():
-    assert views.comparison(5, 3, True, THRESHOLD, MSG)["pct"] is None
-    assert views.comparison(25, 20, True, THRESHOLD, MSG)["pct"] == "+25%"
-    incomplete = views.comparison(900, 100, False, THRESHOLD, MSG)
+    assert views.comparison(5, 3, 1.0, 66.7, "flat", True, MSG)["pct"] is None
+    assert views.comparison(25, 20, 0.5, 25.0, "flat", True, MSG)["pct"] == "+25%"
+    incomplete = views.comparison(900, 100, 40.0, 800.0, "incomplete", False, MSG)
     assert incomplete["flag"].symbol == "?" and incomplete["z"] == "" and incomplete["pct"] is None
 
 
@@ -84,76 +70,77 @@ def test_compstat_rows_put_the_total_first_then_kinds_then_categories_by_count()
         trend_row("all", "total", current=16, previous=10),
         trend_row("all", "total", window="7d", current=4, previous=2),
     ]
-    table = views.compstat_rows(pl.DataFrame(rows), MSG, THRESHOLD)
+    table = views.compstat_rows(pl.DataFrame(rows), MSG)
     assert [r["label"] for r in table] == ["全部警情", "刑事", "纠纷", "诈骗", "盗窃"]
     total = table[0]
     assert [w is None for w in total["windows"]] == [True, False, False, True]
     assert total["windows"][2]["current"] == "16" and total["windows"][2]["prev"]["base"] == "10"
 
 
-def test_summed_trends_recompute_from_counts():
-    rows = [trend_row(current=10, previous=5), trend_row(current=20, previous=5)]
-    for row, scope_id in zip(rows, ("B1", "B2"), strict=True):
-        row["scope"], row["scope_id"] = "bureau", scope_id
-    summed = views.sum_trends(pl.DataFrame(rows))
-    assert summed.select("current_count", "previous_count").row(0) == (30, 10)
-    table = views.compstat_rows(summed, MSG, THRESHOLD)
-    assert table[0]["windows"][2]["prev"]["flag"].symbol == "▲"
-
-
 def test_changes_list_only_significant_7_and_28_day_changes():
     rows = [
-        trend_row("all", "total", window="28d", current=60, previous=20, last_year=55),
+        trend_row(
+            "all",
+            "total",
+            window="28d",
+            current=60,
+            previous=20,
+            last_year=55,
+            flag="up",
+            last_year_flag="flat",
+        ),
         trend_row("all", "total", window="1d", current=9, previous=0),  # a day: not listed
         trend_row("theft", "category", window="7d", current=3, previous=2),  # noise
     ]
-    table = views.compstat_rows(pl.DataFrame(rows), MSG, THRESHOLD)
+    table = views.compstat_rows(pl.DataFrame(rows), MSG)
     texts = views.changes(table, MSG)
     assert len(texts) == 1 and texts[0].startswith("全部警情近28日上升：60 起，上期 20 起")
 
 
-def scorecard_row(station_id="S1", **fields) -> dict:
+def kpi_row(**fields) -> dict:
+    """A mart_kpis row."""
     row = {
-        "station_id": station_id,
-        "bureau_id": "B1",
+        "is_previous_complete": True,
         "kpi_few_cases": 10,
         "previous_kpi_few_cases": 5,
+        "kpi_few_cases_change": 5,
+        "kpi_few_cases_z": 1.85,
+        "kpi_few_cases_flag": "flat",
         "kpi_good_order": 4,
         "previous_kpi_good_order": 4,
-        "disputes": 10,
-        "disputes_resolved": 8,
-        "callbacks_reached": 20,
-        "callbacks_satisfied": 19,
+        "kpi_good_order_change": 0,
+        "kpi_good_order_z": 0.0,
+        "kpi_good_order_flag": "flat",
         "kpi_stability": 0.8,
         "previous_kpi_stability": 0.9,
-        "kpi_stability_improved": False,
+        "kpi_stability_change": -10.0,
+        "kpi_stability_flag": "worse",
         "kpi_satisfaction": 0.95,
         "previous_kpi_satisfaction": 0.9,
-        "kpi_satisfaction_improved": True,
+        "kpi_satisfaction_change": 5.0,
+        "kpi_satisfaction_flag": "better",
     }
     row.update(fields)
     return row
 
 
-def test_kpi_cards_of_one_station_and_pooled_over_stations():
-    one = views.kpi_cards(pl.DataFrame([scorecard_row()]), MSG, THRESHOLD)
-    assert [c["key"] for c in one] == [
+def test_kpi_cards_show_a_scopes_mart_row():
+    cards = views.kpi_cards(kpi_row(), MSG)
+    assert [c["key"] for c in cards] == [
         "kpi_few_cases",
         "kpi_good_order",
         "kpi_stability",
         "kpi_satisfaction",
     ]
-    assert (one[0]["value"], one[0]["previous"], one[0]["change"]) == ("10", "5", "+5")
-    assert one[2]["value"] == "80.0%" and one[2]["change"] == "-10.0"
-    assert one[2]["flag"].symbol == "↓" and one[3]["flag"].symbol == "↑"
-    pooled = views.kpi_cards(
-        pl.DataFrame([scorecard_row(), scorecard_row("S2", disputes=30, disputes_resolved=12)]),
-        MSG,
-        THRESHOLD,
+    assert (cards[0]["value"], cards[0]["previous"], cards[0]["change"]) == ("10", "5", "+5")
+    assert cards[0]["z"] == "+1.9" and cards[0]["flag"].symbol == "·"
+    assert (cards[2]["value"], cards[2]["previous"], cards[2]["change"]) == (
+        "80.0%",
+        "90.0%",
+        "-10.0",
     )
-    assert pooled[0]["value"] == "20" and pooled[0]["previous"] == "10"
-    assert pooled[2]["value"] == "50.0%"  # (8 + 12) / (10 + 30), not the mean of the rates
-    assert pooled[2]["previous"] == "—"  # the mart has no previous numerators to pool
+    assert cards[2]["flag"].symbol == "↓" and cards[3]["flag"].symbol == "↑"
+    assert views.kpi_cards(None, MSG) == []
 
 
 def test_norms_and_unknown_values():
@@ -202,7 +189,14 @@ def test_plan_reason_is_built_in_the_pages_language():
 
 
 def test_kpi_cards_say_when_the_previous_window_is_older_than_the_history():
-    row = scorecard_row(previous_kpi_few_cases=1)
-    cards = views.kpi_cards(pl.DataFrame([row]), MSG, THRESHOLD, previous_complete=False)
+    row = kpi_row(
+        is_previous_complete=False,
+        kpi_few_cases_flag="incomplete",
+        kpi_good_order_flag="incomplete",
+        kpi_stability_flag="no_previous",
+        kpi_satisfaction_flag="no_previous",
+    )
+    cards = views.kpi_cards(row, MSG)
     assert [c["flag"].symbol for c in cards] == ["?", "?", "?", "?"]
     assert cards[0]["previous"] == "—" and cards[0]["z"] == "—" and cards[2]["previous"] == "—"
+    assert cards[2]["change"] == "—"

@@ -1,16 +1,37 @@
-"""The model runner: layer order, one transaction, and rebuilding history for late cases."""
+"""The model runner: dependencies, headers, layer order, parameters, one transaction, and
+rebuilding history for late cases."""
 
 from __future__ import annotations
 
+import configparser
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
+import sqlglot
+from sqlglot import exp
 
-from beatbrief.config import Settings
+from beatbrief.config import REPO_ROOT, Settings
 from tests.transforms.conftest import STATIONS, case
 from transforms import warehouse
-from transforms.runner import LAYERS, ModelError, build_models, discover_models, run_model
+from transforms.runner import (
+    LAYERS,
+    QUERIES_DIR,
+    ModelError,
+    build_models,
+    discover_models,
+    load_model,
+    model_parameters,
+    reads_from,
+    referenced_tables,
+    run_model,
+    warehouse_tables,
+)
+
+QUERY_FILES = sorted(
+    [*QUERIES_DIR.glob("*.sql"), *(REPO_ROOT / "reports" / "queries").glob("*.sql")]
+)
 
 
 def add(settings: Settings, feed: str, rows: list[dict], partition: date) -> None:
@@ -92,3 +113,103 @@ def test_a_failing_model_leaves_the_warehouse_as_it_was(tmp_path, monkeypatch):
     assert day_counts(settings) == {date(2026, 3, 1): 1}
     with warehouse.connect(settings) as con:
         assert con.execute("select count(*) from stg_cases").fetchall() == [(1,)]
+
+
+def write_models(root: Path, bodies: dict[str, str]) -> Path:
+    """Model files under root/<layer>/<name>.sql, each with a minimal header."""
+    for where, body in bodies.items():
+        path = root / f"{where}.sql"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = f"-- model: {path.stem}\n-- grain: one row per id\n-- key: id\n"
+        path.write_text(f"{header}-- materialized: table\n{body}\n", encoding="utf-8")
+    return root
+
+
+def test_dependencies_are_the_tables_a_model_reads_not_those_its_comments_name(tmp_path):
+    root = write_models(
+        tmp_path,
+        {
+            "staging/stg_a": "select case_id as id from accepted_cases",
+            "intermediate/int_b": "-- unlike int_c, int_b keeps every row\n"
+            "with stg_x as (select id from stg_a)\n"
+            "select stg_x.id from stg_x cross join range(3) as r (i) -- not int_c either",
+            "intermediate/int_c": "select id from stg_a",
+        },
+    )
+    models = {m.name: m for m in discover_models(root)}
+    assert models["int_b"].inputs == {"stg_a"}
+    assert models["stg_a"].inputs == {"accepted_cases"}
+    assert reads_from(tuple(models.values()), "int_c") == set()
+    assert reads_from(tuple(models.values()), "stg_a") == {"int_b", "int_c"}
+
+
+def test_a_model_reading_a_later_layer_is_refused_but_a_comment_naming_one_is_not(tmp_path):
+    comment = write_models(
+        tmp_path / "comment",
+        {
+            "staging/stg_a": "-- int_b reads this\nselect case_id as id from accepted_cases",
+            "intermediate/int_b": "select id from stg_a",
+        },
+    )
+    assert [m.name for m in discover_models(comment)] == ["stg_a", "int_b"]
+    reads = write_models(
+        tmp_path / "reads",
+        {
+            "staging/stg_a": "select id from int_b",
+            "intermediate/int_b": "select case_id as id from accepted_cases",
+        },
+    )
+    with pytest.raises(ValueError, match="stg_a \\(staging\\) reads the later layer's int_b"):
+        discover_models(reads)
+
+
+def test_a_model_reading_an_unknown_table_is_refused(tmp_path):
+    root = write_models(tmp_path, {"staging/stg_a": "select id from stg_typo"})
+    with pytest.raises(ValueError, match=r"stg_a\.sql: reads unknown table\(s\) \['stg_typo'\]"):
+        discover_models(root)
+
+
+def test_a_model_without_a_key_is_refused(tmp_path):
+    path = tmp_path / "staging" / "stg_a.sql"
+    path.parent.mkdir()
+    path.write_text("-- model: stg_a\n-- materialized: table\nselect 1 as id\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="header lacks '-- key:"):
+        load_model(path)
+
+
+def test_every_query_reads_only_models_and_warehouse_tables():
+    known = {m.name for m in discover_models()} | warehouse_tables()
+    for path in QUERY_FILES:
+        tables = referenced_tables(path.read_text(encoding="utf-8"))
+        assert tables and tables <= known, f"{path}: {sorted(tables - known)}"
+
+
+def test_sqlfluff_knows_every_parameter_the_sql_takes_and_no_other():
+    config = configparser.ConfigParser()
+    config.read(REPO_ROOT / ".sqlfluff", encoding="utf-8")
+    linted = set(config["sqlfluff:templater:placeholder"]) - {"param_style"}
+    queries = {
+        placeholder.name
+        for path in QUERY_FILES
+        for placeholder in sqlglot.parse_one(
+            path.read_text(encoding="utf-8"), dialect="duckdb"
+        ).find_all(exp.Placeholder)
+    }
+    assert linted == set(model_parameters(Settings(), date(2026, 1, 1))) | queries
+
+
+def test_an_incremental_mart_keeps_its_history_when_a_new_version_adds_a_column(tmp_path):
+    header = "-- model: mart_a\n-- grain: one row per day\n-- key: as_of_date\n"
+    header += "-- materialized: incremental\n"
+    path = tmp_path / "marts" / "mart_a.sql"
+    path.parent.mkdir(parents=True)
+    con = warehouse.open_connection(":memory:", Settings(home=tmp_path))
+    path.write_text(header + "select cast($as_of_date as date) as as_of_date, 1 as n\n")
+    run_model(con, load_model(path), {"as_of_date": date(2026, 1, 1)})
+    path.write_text(header + "select cast($as_of_date as date) as as_of_date, 2 as n, 'x' as y\n")
+    run_model(con, load_model(path), {"as_of_date": date(2026, 1, 2)})
+    run_model(con, load_model(path), {"as_of_date": date(2026, 1, 2)})  # a re-run replaces
+    assert con.execute("select * from mart_a order by as_of_date").fetchall() == [
+        (date(2026, 1, 1), 1, None),
+        (date(2026, 1, 2), 2, "x"),
+    ]

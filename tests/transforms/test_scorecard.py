@@ -301,3 +301,57 @@ def test_cases_disputes_callbacks_and_the_four_kpis(county):
     s4 = card(county, "S4")
     assert (s4["kpi_few_cases"], s4["kpi_few_cases_improved"]) == (0, False)
     assert s4["kpi_stability"] is None and s4["kpi_stability_improved"] is None
+
+
+def kpis(tiny, scope: str, scope_id: str) -> dict:
+    """One scope's mart_kpis row."""
+    [row] = tiny.frame(
+        "select * from mart_kpis where as_of_date = $d and scope = $s and scope_id = $i",
+        params={"d": AS_OF, "s": scope, "i": scope_id},
+    ).iter_rows(named=True)
+    return row
+
+
+def test_kpis_pool_a_bureaus_stations_from_their_numerators(county):
+    bureau, region = kpis(county, "bureau", "B1"), kpis(county, "region", "all")
+    assert (bureau["stations"], region["stations"]) == (4, 5)
+    assert bureau["is_previous_complete"] is True
+    # 发案少: S1's 4 criminal cases against 1; z = 2.0, yet 4 of 5 in one half is noise
+    assert (bureau["kpi_few_cases"], bureau["previous_kpi_few_cases"]) == (4, 1)
+    assert bureau["kpi_few_cases_change"] == 3 and bureau["kpi_few_cases_z"] == pytest.approx(2.0)
+    assert bureau["kpi_few_cases_p"] == pytest.approx(2 * 6 / 32)
+    assert bureau["kpi_few_cases_flag"] == "flat"
+    # rates from the summed numerators, the previous window's too
+    assert (bureau["disputes"], bureau["disputes_resolved"]) == (5, 3)
+    assert (bureau["previous_disputes"], bureau["previous_disputes_resolved"]) == (1, 0)
+    assert (bureau["kpi_stability"], bureau["previous_kpi_stability"]) == (0.6, 0.0)
+    assert bureau["kpi_stability_change"] == pytest.approx(60.0)
+    assert bureau["kpi_stability_flag"] == "better"
+    assert bureau["kpi_satisfaction"] == pytest.approx(2 / 3)
+    assert bureau["previous_kpi_satisfaction"] == 1.0
+    assert bureau["kpi_satisfaction_flag"] == "worse"
+    # the region adds S5, which had no case: the same figures
+    assert region["kpi_stability"] == bureau["kpi_stability"]
+    assert region["kpi_few_cases_flag"] == bureau["kpi_few_cases_flag"]
+    # a station's row is its own scorecard figures
+    s1, s4 = kpis(county, "station", "S1"), kpis(county, "station", "S4")
+    assert (s1["kpi_few_cases"], s1["kpi_stability"]) == (4, 0.6)
+    assert (s4["kpi_stability"], s4["kpi_stability_flag"]) == (None, "no_previous")
+
+
+def test_the_league_ranks_every_station_on_the_four_kpis(county):
+    rows = county.rows(
+        "select scope_id, rank_few_cases, rank_good_order, rank_stability, mean_rank, "
+        "league_place from mart_kpis where as_of_date = ? and scope = 'station' "
+        "order by league_place",
+        [AS_OF],
+    )
+    # S1 has the most cases (rank 5 on both counts) but the only known dispute rate (rank 1);
+    # the others tie on the counts and have no rates, so their mean is 1 and ids break the tie
+    assert rows == [
+        ("S2", 1, 1, None, 1.0, 1),
+        ("S3", 1, 1, None, 1.0, 2),
+        ("S4", 1, 1, None, 1.0, 3),
+        ("S5", 1, 1, None, 1.0, 4),
+        ("S1", 5, 5, 1, 3.0, 5),
+    ]

@@ -139,11 +139,52 @@ def test_changes_z_and_significance(county):
     assert day["pct_vs_previous"] == 200.0
     assert day["pct_vs_last_year"] == 200.0
     assert day["poisson_z"] == pytest.approx(2 * (3**0.5 - 1))
-    assert day["is_significant"] is False  # 1.46
+    assert (day["previous_flag"], day["is_significant"]) == ("flat", False)  # z = 1.46
     week = trend(county, AS_OF, "bureau", "B1", "7d")
     assert week["poisson_z"] == pytest.approx(2 * (5**0.5 - 1))
-    assert week["is_significant"] is True  # 2.47
     assert week["poisson_z_vs_last_year"] == pytest.approx(2 * (5**0.5 - 1))
+    # z = 2.47 alone would flag 5 against 1; the exact test does not: given 6 cases, 5 or more
+    # in one half happens with p = 2 * 7/64
+    assert week["previous_p"] == pytest.approx(2 * 7 / 64)
+    assert (week["previous_flag"], week["is_significant"]) == ("flat", False)
+    # last year's 7 days are older than the history: no verdict
+    assert (week["last_year_flag"], week["is_significant_vs_last_year"]) == ("incomplete", False)
+
+
+def test_a_significant_change_is_flagged_in_the_mart(tiny):
+    tiny.add("stations", STATIONS)
+    history = [case(f"H{i}", "2025-01-05 12:00:00") for i in range(3)]
+    previous = [case(f"P{i}", "2026-02-25 12:00:00") for i in range(2)]
+    current = [case(f"N{i}", "2026-03-08 12:00:00") for i in range(14)]
+    tiny.add("cases", history + previous + current)
+    tiny.build(AS_OF)
+    week = trend(tiny, AS_OF, "station", "S1", "7d")
+    assert counts(week)[:2] == (14, 2)
+    assert week["previous_p"] < 0.0455 and week["poisson_z"] >= 2
+    assert (week["previous_flag"], week["is_significant"]) == ("up", True)
+    quiet = trend(tiny, AS_OF, "station", "S2", "7d")
+    assert (quiet["previous_flag"], quiet["is_significant"]) == ("flat", False)
+
+
+def test_the_region_is_every_bureau_summed(tiny):
+    other = [dict(STATIONS[1], station_id="S3", bureau_id="B2", bureau_name="河西区分局")]
+    tiny.add("stations", [*STATIONS, *other])
+    tiny.add(
+        "cases",
+        [
+            case("A1", "2026-03-10 08:00:00"),
+            case("A2", "2026-03-09 08:00:00", station_id="S3"),
+            case("A3", "2026-03-10 09:00:00", station_id="S3", category="fraud"),
+            case("A4", "2026-03-10 10:00:00", station_id="S9"),  # no bureau: not in the region
+        ],
+    )
+    tiny.build(AS_OF)
+    region = trend(tiny, AS_OF, "region", "all", "1d")
+    bureaus = [trend(tiny, AS_OF, "bureau", b, "1d") for b in ("B1", "B2")]
+    assert counts(region) == (2, 1, 0)
+    assert counts(region) == tuple(map(sum, zip(*(counts(b) for b in bureaus), strict=True)))
+    assert region["poisson_z"] == pytest.approx(2 * (2**0.5 - 1))
+    assert counts(trend(tiny, AS_OF, "region", "all", "1d", "category", "fraud")) == (1, 0, 0)
 
 
 def test_zero_base_gives_null_percent_never_infinity(county):
@@ -175,7 +216,7 @@ def test_totals_exist_for_every_scope_even_without_cases(county):
     assert county.rows(
         "select scope, count(*) from mart_trends where dimension = 'total' "
         "group by scope order by scope"
-    ) == [("bureau", 4), ("community", 12), ("station", 8)]
+    ) == [("bureau", 4), ("community", 12), ("region", 4), ("station", 8)]
 
 
 def test_kind_rows_sit_beside_category_rows(county):

@@ -1,6 +1,7 @@
 -- model: int_bureau_frames
 -- grain: one row per bureau that has any located reference object (station, community or
 -- road segment); the frame of its hotspot grid
+-- key: bureau_id
 -- materialized: table
 -- parameters: $cell_m (setting grid_cell_m, default 250)
 --

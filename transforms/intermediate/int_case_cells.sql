@@ -1,5 +1,6 @@
 -- model: int_case_cells
 -- grain: one row per case (every case of stg_cases), with the hotspot-grid cell of its place
+-- key: case_id
 -- materialized: table
 -- parameters: none beyond int_bureau_frames' ($cell_m)
 --

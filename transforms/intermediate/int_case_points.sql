@@ -1,5 +1,6 @@
 -- model: int_case_points
 -- grain: one row per case of stg_cases whose station belongs to a bureau with a grid frame
+-- key: case_id
 -- materialized: table
 -- parameters: $aoristic_max_hours (setting aoristic_max_window_hours, default 72); the frames
 -- of int_bureau_frames use $cell_m

@@ -1,6 +1,7 @@
 -- model: int_cell_week_gi
 -- grain: one row per bureau, grid cell (every cell of int_grid_cells, empty ones included) and
 -- week of the $emerging_weeks weeks ending $as_of_date
+-- key: bureau_id, cell_id, week_index
 -- materialized: table
 -- parameters: $as_of_date, $emerging_weeks (setting emerging_weeks, default 12),
 -- $hotspot_fdr (setting hotspot_fdr, default false)

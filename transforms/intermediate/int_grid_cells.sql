@@ -1,6 +1,7 @@
 -- model: int_grid_cells
 -- grain: one row per bureau and grid cell (cell_x = column from the west, cell_y = row from the
 -- south, both from 0); every cell of the frame is here, empty ones too
+-- key: bureau_id, cell_id
 -- materialized: table
 -- parameters: none beyond int_bureau_frames' ($cell_m)
 --

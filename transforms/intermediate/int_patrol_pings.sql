@@ -2,6 +2,7 @@
 -- grain: one row per device and ping time of the day $as_of_date (Beijing wall time), every
 -- ping of the day, with its grid cell, what happened to it (ping_status) and the seconds of
 -- patrol presence it credits
+-- key: device_id, pinged_at
 -- materialized: table
 -- parameters: $as_of_date, $ping_max_speed_kmh (setting ping_max_speed_kmh, default 150),
 -- $ping_max_gap_s (setting ping_max_gap_s, default 120)

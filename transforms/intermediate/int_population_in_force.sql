@@ -1,6 +1,7 @@
 -- model: int_population_in_force
 -- grain: one row per community with a population snapshot on or before $as_of_date: its
 -- latest such snapshot (the population "in force" for rates on that day)
+-- key: community_id
 -- materialized: table
 -- parameters: $as_of_date
 with

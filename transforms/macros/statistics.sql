@@ -132,3 +132,50 @@ case
         then 2.0 * (sqrt(greatest(observed, 0)) - sqrt(greatest(expected, 0)))
 end
 ;
+
+-- count_change_p(current, base, share): two-sided p of a count against the count of another
+-- period under equal daily rates: given n = current + base, current ~ Binomial(n, share), share =
+-- the current period's part of the two periods' total length (0.5 when they are equally long).
+-- Exact for n <= 1000 (twice the smaller tail, at most 1), so a 1 -> 0 or 0 -> 2 change is never
+-- significant; beyond, the normal approximation, which agrees closely there. p = 1 when n = 0
+-- or share is 0 or 1. Null in, null out.
+create or replace macro binomial_log_pmf(k, n, share) as
+lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * ln(share) + (n - k) * ln(1 - share)
+;
+
+create or replace macro count_change_p(current_count, base_count, share) as
+case
+    when current_count is null or base_count is null or share is null then null
+    when current_count + base_count = 0 or share <= 0 or share >= 1 then 1.0
+    when current_count + base_count > 1000
+        then normal_two_sided_p(
+            (current_count - (current_count + base_count) * share)
+            / sqrt((current_count + base_count) * share * (1 - share))
+        )
+    else least(1.0, 2.0 * least(
+        list_sum(list_transform(
+            range(0, cast(current_count as bigint) + 1),
+            lambda k: exp(binomial_log_pmf(k, current_count + base_count, share))
+        )),
+        list_sum(list_transform(
+            range(cast(current_count as bigint), cast(current_count + base_count as bigint) + 1),
+            lambda k: exp(binomial_log_pmf(k, current_count + base_count, share))
+        ))
+    ))
+end
+;
+
+-- count_change_flag(z, p, is_complete, threshold): the CompStat verdict on a count's change
+-- (fewer cases is better), the one significance rule of every page: 'incomplete' while the
+-- compared period is not wholly in the case history; 'up' / 'down' when |z| >= threshold (z the
+-- poisson_z of the change) and p (count_change_p) is at most the two-sided level that matches
+-- the threshold (0.0455 for 2); else 'flat'.
+create or replace macro count_change_flag(z, p, is_complete, threshold) as
+case
+    when not coalesce(is_complete, false) then 'incomplete'
+    when z is null or p is null or p > normal_two_sided_p(threshold) then 'flat'
+    when z >= threshold then 'up'
+    when z <= -threshold then 'down'
+    else 'flat'
+end
+;

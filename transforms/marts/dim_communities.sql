@@ -1,5 +1,6 @@
 -- model: dim_communities
 -- grain: one row per community or village, with its station and bureau
+-- key: community_id
 -- materialized: table
 with
 

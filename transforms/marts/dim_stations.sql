@@ -1,5 +1,6 @@
 -- model: dim_stations
 -- grain: one row per station, as the reports see it (no personal data exists here)
+-- key: station_id
 -- materialized: table
 with
 

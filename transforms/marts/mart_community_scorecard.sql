@@ -1,5 +1,6 @@
 -- model: mart_community_scorecard
 -- grain: one row per as_of_date and community or village of the reference (stg_communities)
+-- key: as_of_date, community_id
 -- materialized: incremental
 -- parameters: $as_of_date, $residents_per_officer_urban (setting residents_per_officer_urban,
 -- default 5000), $residents_per_officer_rural (setting residents_per_officer_rural, default

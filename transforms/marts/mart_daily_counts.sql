@@ -1,6 +1,7 @@
 -- model: mart_daily_counts
 -- grain: one row per as_of_date, scope ('bureau' or 'station'), scope_id and category
 -- ('all' holds the total); counts are by reported date (Beijing time)
+-- key: as_of_date, scope, scope_id, category
 -- materialized: incremental
 -- parameters: $as_of_date
 with

@@ -1,5 +1,6 @@
 -- model: mart_day_cases
 -- grain: one row per as_of_date and case reported on that day (no personal data)
+-- key: as_of_date, case_id
 -- materialized: incremental
 -- parameters: $as_of_date
 with

@@ -1,5 +1,6 @@
 -- model: mart_emerging_hotspots
 -- grain: one row per as_of_date, bureau and grid cell (every cell of int_grid_cells)
+-- key: as_of_date, bureau_id, cell_id
 -- materialized: incremental
 -- parameters: $as_of_date, $emerging_weeks (setting emerging_weeks, default 12),
 -- $emerging_trend_p (setting emerging_trend_p, default 0.05); the weekly Gi* of

@@ -1,6 +1,7 @@
 -- model: mart_forecast_accuracy
 -- grain: one row per as_of_date, bureau (every bureau with a grid) and forecast method
 -- ('gi_star', 'persistence')
+-- key: as_of_date, bureau_id, method
 -- materialized: incremental
 -- parameters: $as_of_date, $forecast_top_k (setting forecast_top_k_cells, default 20),
 -- $forecast_baseline_days (setting forecast_baseline_days, default 28)

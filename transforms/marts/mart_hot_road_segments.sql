@@ -1,9 +1,11 @@
 -- model: mart_hot_road_segments
 -- grain: one row per as_of_date and road segment (路段) that had a case in the window or in its
 -- baseline; segments of the reference with no case in either are left out
+-- key: as_of_date, road_segment_id
 -- materialized: incremental
 -- parameters: $as_of_date, $window_days (setting hotspot_window_days, default 28),
--- $baseline_weeks (setting baseline_weeks, default 52)
+-- $baseline_weeks (setting baseline_weeks, default 52), $significance_z (setting
+-- trend_significance_z, default 2)
 --
 -- cases: cases on the segment (stg_cases.road_segment_id) reported in the trailing $window_days
 -- days ending $as_of_date. baseline_cases: those reported in the $baseline_weeks weeks just
@@ -14,6 +16,8 @@
 -- warehouse's case history does not reach back to the baseline's first day (the expected count
 -- is then too low). Ranks are within the bureau (and within the station for
 -- station_rank_by_count), 1 = highest, ties share a rank.
+-- baseline_flag: the verdict on cases against expected_cases by the CompStat rule
+-- (count_change_flag: 'up', 'down', 'flat', 'incomplete' without a complete baseline).
 with
 
 params as (
@@ -23,7 +27,8 @@ params as (
         cast($as_of_date as date) - cast($window_days as integer) + 1
         - 7 * cast($baseline_weeks as integer) as baseline_start_date,
         cast($window_days as integer) as window_days,
-        cast($baseline_weeks as integer) as baseline_weeks
+        cast($baseline_weeks as integer) as baseline_weeks,
+        cast($significance_z as double) as significance_z
 ),
 
 stations as (
@@ -121,6 +126,14 @@ final as (
         tested.cases - tested.expected_cases as excess_cases,
         tested.poisson_p,
         tested.poisson_z,
+        -- the CompStat rule (count_change_flag); a rise's two-sided p is twice poisson_p, a fall
+        -- is judged by z alone (poisson_p has no lower tail)
+        count_change_flag(
+            tested.poisson_z,
+            case when tested.poisson_z > 0 then least(1.0, 2.0 * tested.poisson_p) else 0.0 end,
+            history.first_case_date <= params.baseline_start_date,
+            params.significance_z
+        ) as baseline_flag,
         -- ranks
         rank() over (partition by tested.bureau_id order by tested.cases desc)
             as rank_by_count,

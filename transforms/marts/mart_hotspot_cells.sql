@@ -1,6 +1,7 @@
 -- model: mart_hotspot_cells
 -- grain: one row per as_of_date, bureau and grid cell (every cell of int_grid_cells, empty ones
 -- included)
+-- key: as_of_date, bureau_id, cell_id
 -- materialized: incremental
 -- parameters: $as_of_date, $window_days (setting hotspot_window_days, default 28),
 -- $hotspot_fdr (setting hotspot_fdr, default false)

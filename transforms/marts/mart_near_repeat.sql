@@ -2,6 +2,7 @@
 -- grain: one row per as_of_date, bureau, case category (those with at least
 -- $near_repeat_min_events located cases in the lookback), distance band and time band
 -- (3 x 3 bands, zeros included)
+-- key: as_of_date, bureau_id, category, distance_band, time_band
 -- materialized: incremental
 -- parameters: $as_of_date, $near_repeat_lookback_days (setting near_repeat_lookback_days,
 -- default 180), $near_repeat_permutations (setting near_repeat_permutations, default 99),

@@ -1,6 +1,7 @@
 -- model: mart_near_repeat_alerts
 -- grain: one row per as_of_date, source case and significant near-repeat band of its bureau and
 -- category (a case can raise several nested zones, one per significant band)
+-- key: as_of_date, source_case_id, distance_band, time_band
 -- materialized: incremental
 -- parameters: $as_of_date, $near_repeat_alert_days (setting near_repeat_alert_days,
 -- default 3); which bands are significant comes from mart_near_repeat of the same day

@@ -1,5 +1,6 @@
 -- model: mart_patrol_alignment
 -- grain: one row per as_of_date and station (every station of the reference)
+-- key: as_of_date, station_id
 -- materialized: incremental
 -- parameters: $as_of_date, $hot_class_min (setting patrol_hot_class_min, default 2),
 -- $visit_minutes (setting patrol_visit_minutes, default 15)

@@ -1,6 +1,7 @@
 -- model: mart_patrol_plan
 -- grain: one row per as_of_date, station and plan entry (a grid cell and a time window of the
 -- plan_date = $as_of_date + 1); plan_rank 1 = do first
+-- key: as_of_date, station_id, cell_id, block_start_hour
 -- materialized: incremental
 -- parameters: $as_of_date, $window_days (setting hotspot_window_days, default 28),
 -- $block_hours (setting time_block_hours, default 3),

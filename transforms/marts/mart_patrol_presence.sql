@@ -1,6 +1,7 @@
 -- model: mart_patrol_presence
 -- grain: one row per as_of_date, patrolling team (with its station), grid cell and clock hour
 -- (0-23) in which the team was seen; cells and hours without patrol have no row
+-- key: as_of_date, station_id, team_id, cell_id, hour
 -- materialized: incremental
 -- parameters: $as_of_date (pings of that day); the cleaning settings ping_max_speed_kmh and
 -- ping_max_gap_s act in int_patrol_pings

@@ -1,6 +1,7 @@
 -- model: mart_patrol_team_alignment
 -- grain: one row per as_of_date and patrol team (with its station) that has patrol minutes in
 -- the grid that day
+-- key: as_of_date, station_id, team_id
 -- materialized: incremental
 -- parameters: $as_of_date, $hot_class_min (setting patrol_hot_class_min, default 2),
 -- $visit_minutes (setting patrol_visit_minutes, default 15), $misaligned_hot_share (setting

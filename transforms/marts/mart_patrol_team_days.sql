@@ -1,6 +1,7 @@
 -- model: mart_patrol_team_days
 -- grain: one row per as_of_date and patrol team (with its station) that had a shift overlapping
 -- the day or a GPS ping on it
+-- key: as_of_date, station_id, team_id
 -- materialized: incremental
 -- parameters: $as_of_date
 --

@@ -1,5 +1,6 @@
 -- model: mart_station_scorecard
 -- grain: one row per as_of_date and station of the reference (stg_stations)
+-- key: as_of_date, station_id
 -- materialized: incremental
 -- parameters: $as_of_date, $officer_norm_urban / _town / _township (settings officer_norm_*,
 -- defaults 20 / 10 / 5), $force_share_norm_county / _urban_district (settings
@@ -37,7 +38,9 @@
 --   rate, kpi_satisfaction = satisfaction rate (higher is better); each with previous_*, the
 --   change (*_change: count difference or percentage points) and *_improved (better than the
 --   previous period; null when either side is missing). Counts also carry a Poisson z
---   (2 (sqrt(current) - sqrt(previous))).
+--   (2 (sqrt(current) - sqrt(previous))). The previous window's numerators and denominators
+--   (previous_disputes, previous_disputes_resolved, previous_callbacks_*) let mart_kpis pool
+--   the rates of a bureau and of the region.
 with
 
 params as (
@@ -292,11 +295,15 @@ final as (
         -- disputes
         current_figures.disputes,
         current_figures.disputes_resolved,
+        previous_figures.disputes as previous_disputes,
+        previous_figures.disputes_resolved as previous_disputes_resolved,
         current_figures.dispute_resolution_rate,
         coalesce(community_totals.repeat_dispute_communities, 0) as repeat_dispute_communities,
         -- callbacks (回访)
         current_figures.callbacks_reached,
         current_figures.callbacks_satisfied,
+        previous_figures.callbacks_reached as previous_callbacks_reached,
+        previous_figures.callbacks_satisfied as previous_callbacks_satisfied,
         current_figures.satisfaction_rate,
         -- the four KPIs and their trends
         current_figures.criminal_cases as kpi_few_cases,

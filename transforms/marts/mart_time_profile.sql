@@ -1,6 +1,7 @@
 -- model: mart_time_profile
 -- grain: one row per as_of_date, scope ('bureau' or 'station'), scope_id, weekday
 -- (1 = Monday ... 7 = Sunday) and hour (0-23), every cell present, zeros included
+-- key: as_of_date, scope, scope_id, weekday, hour
 -- materialized: incremental
 -- parameters: $as_of_date, $window_days, $aoristic_max_hours
 --

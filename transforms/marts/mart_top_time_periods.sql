@@ -2,6 +2,7 @@
 -- grain: one row per as_of_date, scope ('station' or 'bureau'), scope_id and period_rank
 -- (1 .. $top_periods); only periods with a case weight above 0 are listed, so a quiet scope has
 -- fewer rows, and a scope without cases none
+-- key: as_of_date, scope, scope_id, period_rank
 -- materialized: incremental
 -- parameters: $as_of_date, $top_periods (setting top_time_periods, default 5),
 -- $block_hours (setting time_block_hours, default 3)

@@ -1,6 +1,8 @@
 -- model: mart_trends
--- grain: one row per as_of_date, scope ('bureau', 'station' or 'community'), scope_id,
--- dimension, category and time_window ('1d', '7d', '28d', 'ytd')
+-- grain: one row per as_of_date, scope ('region', 'bureau', 'station' or 'community'), scope_id,
+-- dimension, category and time_window ('1d', '7d', '28d', 'ytd'); the region (scope_id 'all')
+-- is every bureau of the warehouse: cases whose station has a bureau
+-- key: as_of_date, scope, scope_id, dimension, category, time_window
 -- materialized: incremental
 -- parameters: $as_of_date, $significance_z (setting trend_significance_z, default 2)
 --
@@ -18,8 +20,13 @@
 --   be a day longer or shorter than this year's, around Feb 29: current_days and
 --   last_year_days show it).
 -- - pct_vs_previous / pct_vs_last_year are percent changes (25.0 = +25%), null when the base is
---   0. poisson_z = 2 (sqrt(current) - sqrt(previous)); is_significant when
---   |poisson_z| >= $significance_z.
+--   0. poisson_z = 2 (sqrt(current) - sqrt(previous)), poisson_z_vs_last_year likewise.
+--   previous_p / last_year_p: the exact test of the change (count_change_p: current ~
+--   Binomial(current + base, share), share = the current period's part of the two periods'
+--   length). previous_flag / last_year_flag: 'up' or 'down' when |z| >= $significance_z and p
+--   is at most the matching two-sided level (0.0455 for 2), 'incomplete' while the compared
+--   period is not wholly in the case history, else 'flat' (count_change_flag, the one rule of
+--   every page); is_significant / is_significant_vs_last_year when the flag is up or down.
 -- - is_previous_complete / is_last_year_complete are false while the warehouse's case history
 --   starts after that period's first day: its count is then too low to compare with.
 -- - rate_per_10k = current_count per 10,000 actual residents (registered + floating) of the
@@ -117,6 +124,12 @@ population_in_force as (
 
 -- every scope of the reference data (and of the cases), for the total rows
 scopes as (
+    select
+        'region' as scope,
+        'all' as scope_id
+    from stations
+    where bureau_id is not null
+    union
     select distinct
         'bureau' as scope,
         bureau_id as scope_id
@@ -170,6 +183,17 @@ scope_population as (
     from population_in_force
     inner join communities on population_in_force.community_id = communities.community_id
     inner join stations on communities.station_id = stations.station_id
+    where stations.bureau_id is not null
+    union all
+    select
+        'region' as scope,
+        'all' as scope_id,
+        population_in_force.actual_residents,
+        population_in_force.snapshot_date
+    from population_in_force
+    inner join communities on population_in_force.community_id = communities.community_id
+    inner join stations on communities.station_id = stations.station_id
+    where stations.bureau_id is not null
 ),
 
 populations as (
@@ -183,6 +207,15 @@ populations as (
 ),
 
 scoped_cases as (
+    select
+        'region' as scope,
+        'all' as scope_id,
+        reported_date,
+        category,
+        kind
+    from cases
+    where bureau_id is not null
+    union all
     select
         'bureau' as scope,
         bureau_id as scope_id,
@@ -310,7 +343,7 @@ compared as (
             and rows_wanted.time_window = window_counts.time_window
 ),
 
-final as (
+changes as (
     select
         params.as_of_date,
         -- ids
@@ -352,8 +385,6 @@ final as (
                     / compared.last_year_count
         end as pct_vs_last_year,
         poisson_z(compared.current_count, compared.previous_count) as poisson_z,
-        abs(poisson_z(compared.current_count, compared.previous_count))
-        >= params.significance_z as is_significant,
         poisson_z(compared.current_count, compared.last_year_count) as poisson_z_vs_last_year,
         -- rate
         case
@@ -368,6 +399,49 @@ final as (
     cross join history
     left join populations
         on compared.scope = populations.scope and compared.scope_id = populations.scope_id
+),
+
+-- the one significance rule of the CompStat flags (macros/statistics.sql: count_change_p,
+-- count_change_flag)
+tested as (
+    select
+        changes.*,
+        count_change_p(changes.current_count, changes.previous_count, 0.5) as previous_p,
+        count_change_p(
+            changes.current_count,
+            changes.last_year_count,
+            case
+                when changes.current_days > 0 and changes.last_year_days > 0
+                    then
+                        cast(changes.current_days as double)
+                        / (changes.current_days + changes.last_year_days)
+                else 0.5
+            end
+        ) as last_year_p
+    from changes
+),
+
+flagged as (
+    select
+        tested.*,
+        count_change_flag(
+            tested.poisson_z,
+            tested.previous_p,
+            tested.is_previous_complete,
+            params.significance_z
+        ) as previous_flag,
+        count_change_flag(
+            tested.poisson_z_vs_last_year,
+            tested.last_year_p,
+            tested.is_last_year_complete,
+            params.significance_z
+        ) as last_year_flag
+    from tested
+    cross join params
 )
 
-select * from final
+select
+    flagged.*,
+    flagged.previous_flag in ('up', 'down') as is_significant,
+    flagged.last_year_flag in ('up', 'down') as is_significant_vs_last_year
+from flagged

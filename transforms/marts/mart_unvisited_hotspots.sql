@@ -1,6 +1,7 @@
 -- model: mart_unvisited_hotspots
 -- grain: one row per as_of_date and hot cell (hot_class >= $hot_class_min in
 -- mart_hotspot_cells of the day) that no patrol entered that day (no credited GPS minute)
+-- key: as_of_date, bureau_id, cell_id
 -- materialized: incremental
 -- parameters: $as_of_date, $hot_class_min (setting patrol_hot_class_min, default 2)
 --

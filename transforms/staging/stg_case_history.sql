@@ -1,6 +1,7 @@
 -- model: stg_case_history
 -- grain: one row per accepted case record (every status a case went through), up to
 -- $loaded_through; personal data is dropped here and never goes further
+-- key: file_path, line_number
 -- materialized: table
 -- parameters: $loaded_through
 with

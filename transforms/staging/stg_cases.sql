@@ -1,6 +1,7 @@
 -- model: stg_cases
 -- grain: one row per case, its latest record (largest updated_at, then the latest delivery)
 -- up to $loaded_through
+-- key: case_id
 -- materialized: table
 -- parameters: none beyond stg_case_history's
 with

@@ -1,5 +1,6 @@
 -- model: stg_communities
 -- grain: one row per community or village, from the latest reference delivery up to $loaded_through
+-- key: community_id
 -- materialized: table
 -- parameters: $loaded_through
 with

@@ -1,6 +1,7 @@
 -- model: stg_patrol_pings
 -- grain: one row per device and ping time (repeated fixes of a device at the same second
 -- are collapsed to the latest delivered)
+-- key: device_id, pinged_at
 -- materialized: table
 -- parameters: $loaded_through
 with

@@ -1,5 +1,6 @@
 -- model: stg_patrol_shifts
 -- grain: one row per patrol shift (a re-sent shift replaces the earlier record)
+-- key: shift_id
 -- materialized: table
 -- parameters: $loaded_through
 with

@@ -1,6 +1,7 @@
 -- model: stg_population
 -- grain: one row per community and snapshot date (as_of_date) delivered up to $loaded_through;
 -- a snapshot re-sent later replaces the earlier one
+-- key: community_id, snapshot_date
 -- materialized: table
 -- parameters: $loaded_through
 with

@@ -1,5 +1,6 @@
 -- model: stg_road_segments
 -- grain: one row per road segment, from the latest reference delivery up to $loaded_through
+-- key: road_segment_id
 -- materialized: table
 -- parameters: $loaded_through
 with

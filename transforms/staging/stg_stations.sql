@@ -1,5 +1,6 @@
 -- model: stg_stations
 -- grain: one row per station, from the latest reference delivery up to $loaded_through
+-- key: station_id
 -- materialized: table
 -- parameters: $loaded_through
 with
