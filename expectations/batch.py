@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
 
 import polars as pl
 
 from beatbrief.feeds import FeedSchema
 from expectations.checks import EARTH_RADIUS_M, add_check_columns, check_columns
+from expectations.gx import RuleOutcome, run_suite
 from transforms import warehouse
 from transforms.casting import cast_to_contract
 
@@ -45,19 +45,6 @@ CHECK_COLUMNS = (
     "_parse_errors",
     "_non_finite",
 )
-
-
-@dataclass
-class RuleOutcome:
-    """What one expectation found in the batch (summed over its chunks)."""
-
-    rule: str
-    severity: str
-    success: bool
-    unexpected_count: int
-    element_count: int | None = None
-    row_ids: set[int] = field(default_factory=set)
-    notes: str | None = None
 
 
 def _idents(names) -> str:
@@ -217,8 +204,6 @@ def run_chunks(
 ) -> list[RuleOutcome]:
     """Run the checkpoint on each hash-partitioned chunk of the unique rows; failing rows' ids
     go to HITS. Return one outcome per expectation, summed over the chunks."""
-    from expectations.validate import run_suite
-
     checked = [c.name for c in schema.columns if not c.pii]  # personal columns never enter GX
     columns = _idents([*checked, *CHECK_COLUMNS, *check_columns(schema)])
     con.execute(

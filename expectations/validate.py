@@ -21,7 +21,17 @@ from beatbrief.config import Settings
 from beatbrief.feeds import FeedSchema, load_schema
 from beatbrief.pii import mask_pii
 from expectations import batch as batch_mod
-from expectations.batch import RuleOutcome
+from expectations.checks import expectation_parameters
+from expectations.gx import (
+    FeedValidationError,
+    RuleOutcome,
+    build_docs,
+    checkpoint_for,
+    gx_context,
+    run_suite,
+)
+from expectations.health import feed_health, health_suite
+from expectations.suites import build_suite
 from transforms import warehouse
 from transforms.readers import parquet_raw_records
 
@@ -29,158 +39,7 @@ log = logging.getLogger(__name__)
 # GX logs hundreds of INFO lines per run through stdlib logging; keep them out of task logs.
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-DATASOURCE = "beatbrief"
-DOCS_SITE = "beatbrief"
 ACCEPTED_META = ("_file_path", "_line_number", "_partition_date", "_batch_id", "_row_hash")
-
-
-class FeedValidationError(RuntimeError):
-    """A batch-level failure: names the feed, file, column and rule."""
-
-
-# Row ids only: no feed value reaches a validation result, the GX stores or the Data Docs
-# (exclude_unexpected_values drops the values from every list).
-RESULT_FORMAT = {
-    "result_format": "COMPLETE",
-    "unexpected_index_column_names": ["_row_id"],
-    "exclude_unexpected_values": True,
-    "return_unexpected_index_query": False,
-    "partial_unexpected_count": 0,
-}
-
-
-def gx_context(settings: Settings):
-    """The file-backed GX context under HOME/gx, with Data Docs written to HOME/quality."""
-    import great_expectations as gx
-    from great_expectations.data_context import data_context_variables
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    # this module logs "Stashing `FluentDatasource` ..." at INFO under its file's path
-    logging.getLogger(data_context_variables.__file__).setLevel(logging.WARNING)
-    settings.gx_dir.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(settings.gx_dir))
-    sites = context.config.data_docs_sites or {}
-    if DOCS_SITE not in sites or "local_site" in sites:
-        for name in list(sites):
-            context.delete_data_docs_site(name)
-        context.add_data_docs_site(
-            site_name=DOCS_SITE,
-            site_config={
-                "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(settings.quality_dir / "data_docs"),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    context.variables.save()
-    return context
-
-
-def checkpoint_for(context, name: str, suite):
-    """A checkpoint running `suite` on a whole-dataframe pandas batch. It has no actions: the
-    Data Docs are built once per feed and run (build_docs), not once per chunk."""
-    import great_expectations as gx
-
-    source = context.data_sources.add_or_update_pandas(DATASOURCE)
-    try:
-        asset = source.get_asset(name)
-    except LookupError:
-        asset = source.add_dataframe_asset(name)
-    try:
-        batch = asset.get_batch_definition("batch")
-    except (KeyError, LookupError):
-        batch = asset.add_batch_definition_whole_dataframe("batch")
-    suite = context.suites.add_or_update(suite)
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=name, data=batch, suite=suite)
-    )
-    return context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=name, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT
-        )
-    )
-
-
-def build_docs(context, feed: str, run_name: str) -> None:
-    """Render the feed's suites and this run's validation results (`run_name` and its
-    chunks, `<run_name>-<i>-of-<n>`) into the Data Docs site, and its index. Only these pages
-    are rendered, so a day costs the same after a 400-day backfill as on the first day."""
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-    )
-
-    results = [
-        key
-        for key in context.validation_results_store.list_keys()
-        if key.run_id.run_name == run_name or key.run_id.run_name.startswith(f"{run_name}-")
-    ]
-    suites = [ExpectationSuiteIdentifier(name) for name in (feed, f"{feed}_health")]
-    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=[*suites, *results])
-
-
-def run_suite(checkpoint, frame: pl.DataFrame, params: dict, run_name: str | None = None):
-    """Run a checkpoint on a frame (which has a `_row_id` column); one outcome per expectation."""
-    from great_expectations.core.run_identifier import RunIdentifier
-
-    from expectations.suites import rule_name
-
-    run_id = RunIdentifier(run_name=run_name) if run_name else None
-    result = checkpoint.run(
-        batch_parameters={"dataframe": gx_dataframe(frame)},
-        expectation_parameters=params,
-        run_id=run_id,
-    )
-    outcomes = []
-    for validation in result.run_results.values():
-        for item in validation.results:
-            config = item.expectation_config
-            found = item.result or {}
-            ids = unexpected_row_ids(found.get("unexpected_index_list"))
-            if item.exception_info and item.exception_info.get("raised_exception"):
-                raise FeedValidationError(
-                    f"{checkpoint.name}: expectation {rule_name(config)} could not run: "
-                    f"{item.exception_info.get('exception_message')}"
-                )
-            outcomes.append(
-                RuleOutcome(
-                    rule=rule_name(config),
-                    severity=str(getattr(config.severity, "value", config.severity)),
-                    success=bool(item.success),
-                    unexpected_count=int(found.get("unexpected_count") or len(ids)),
-                    element_count=found.get("element_count"),
-                    row_ids=ids,
-                    notes=config.notes if isinstance(config.notes, str) else None,
-                )
-            )
-    return outcomes
-
-
-# The nanosecond timestamps' range (pandas' datetime64[ns]), a day inside at each end.
-NS_RANGE = (datetime(1677, 9, 23), datetime(2262, 4, 10))
-
-
-def gx_dataframe(frame: pl.DataFrame):
-    """The pandas frame GX checks. Timestamps become datetime64[ns], the one unit GX 1.24's
-    pandas `column_values.between` compares vectorised (any other unit goes through a Python
-    call per value, about 5 s per million rows). Values beyond that range are clipped to its
-    ends first; every bound a suite sets lies well inside it, so no verdict changes, and no
-    value reaches a result (RESULT_FORMAT)."""
-    timestamps = pl.col(pl.Datetime)
-    return frame.with_columns(timestamps.clip(*NS_RANGE).dt.cast_time_unit("ns")).to_pandas()
-
-
-def unexpected_row_ids(index_list) -> set[int]:
-    """Row ids from GX's unexpected_index_list: `[{"_row_id": [ids]}]` when values are
-    excluded, `[{"_row_id": id, ...}, ...]` otherwise."""
-    ids: set[int] = set()
-    for item in index_list or []:
-        value = item["_row_id"]
-        ids.update(int(v) for v in value) if isinstance(value, list) else ids.add(int(value))
-    return ids
 
 
 @dataclass
@@ -197,9 +56,6 @@ class CheckedBatch:
 def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
     """Validate the feed's pending batch and its health for the day; store accepted and
     quarantined rows, per-file accounting, the feed's status and the GX results."""
-    from expectations.checks import expectation_parameters
-    from expectations.health import feed_health, health_suite
-
     schema = load_schema(feed)
     context = gx_context(settings)
     run_name = f"{feed}-{as_of.isoformat()}"
@@ -309,8 +165,6 @@ def _check_batch(
     and duplicate (VERDICTS). A failed health check rejects files as a whole: the day's
     (volume, freshness) or the reference delivery's (keys dropped), so the previous reference
     stays in force."""
-    from expectations.suites import build_suite
-
     chunk_rows = settings.validate_chunk_rows
     batch_mod.type_rows(con, schema, params, rows, chunk_rows)
     unique, duplicates, chunks = batch_mod.flag_rows(con, schema, chunk_rows)

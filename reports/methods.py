@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from markupsafe import Markup
 
 from beatbrief.config import REPO_ROOT
+from reports import figures, views
 from reports.data import QUERIES_DIR
-from reports.paths import METHODS_PAGE
+from reports.messages import Messages
+from reports.paths import INDEX_PAGE, METHODS_PAGE
+from reports.render import atomic_write, templates
 
 METRICS_DOC = REPO_ROOT / "docs" / "metrics.md"
 MARTS_DIR = REPO_ROOT / "transforms" / "marts"
@@ -27,6 +32,7 @@ MARTS_DIR = REPO_ROOT / "transforms" / "marts"
 # reports' own queries that compute something (the trend series)
 SQL_SOURCES = (
     "mart_trends",
+    "mart_kpis",
     "mart_daily_counts",
     "mart_station_scorecard",
     "mart_community_scorecard",
@@ -148,3 +154,77 @@ def load_methods() -> Methods:
             )
             anchors.add(f"sql-{name}")
     return Methods(doc_html=doc_html, sql=sql, anchors=anchors)
+
+
+# what each "?" on a page explains: the docs/metrics.md section (or SQL header) it links to,
+# first match wins (reports.methods.Methods.href)
+DEFINITIONS: dict[str, tuple[str, ...]] = {
+    "headline": ("mart_kpis", "mart_station_scorecard"),
+    "cases_today": ("mart_daily_counts",),
+    "kpi_few_cases": ("mart_kpis",),
+    "kpi_good_order": ("mart_kpis",),
+    "kpi_stability": ("mart_kpis",),
+    "kpi_satisfaction": ("mart_kpis",),
+    "compstat": ("mart_trends",),
+    "flags": ("page-flags-and-trend-charts", "statistical-notes"),
+    "hotspots": ("mart_hotspot_cells",),
+    "segments": ("mart_hot_road_segments",),
+    "places": ("mart_hot_places",),
+    "time": ("mart_time_profile",),
+    "periods": ("mart_top_time_periods",),
+    "alerts": ("mart_near_repeat_alerts", "mart_near_repeat"),
+    "patrol": ("mart_patrol_alignment",),
+    "teams": ("mart_patrol_team_alignment",),
+    "plan": ("mart_patrol_plan",),
+    "scorecard": ("mart_station_scorecard",),
+    "forecast": ("mart_forecast_accuracy",),
+    "trend_lines": ("page-flags-and-trend-charts", "sql-case_series"),
+    "control_bands": ("page-flags-and-trend-charts", "sql-case_series"),
+    "emerging": ("mart_emerging_hotspots",),
+}
+DEFINITIONS |= {
+    f"patrol_{key}": ("mart_patrol_alignment",)
+    for key in (
+        "hot_cells",
+        "koper_share",
+        "hot_cells_dosed",
+        "unvisited_hot_cells",
+        "patrol_minutes",
+        "hot_minutes_share",
+        "visible_patrol_minutes",
+    )
+}
+DEFINITIONS |= {
+    f"norm_{key}": ("mart_station_scorecard", "mart_community_scorecard") for key, *_ in views.NORMS
+}
+
+
+def page_globals(msg: Messages, generated_at: datetime) -> dict:
+    """What every page's template needs: labels, fonts, definition links, the timestamp."""
+    methods = load_methods()
+    return {
+        "language": msg.language,
+        "t": msg.page(),
+        "m": msg.groups(),
+        "font_stack": Markup(figures.FONT_STACK),
+        "defs": {key: methods.href(*names) for key, names in DEFINITIONS.items()},
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+    }
+
+
+def write_methods(folder: Path, msg: Messages, generated_at: datetime) -> Path:
+    """methods.html beside the pages: docs/metrics.md and the SQL headers, rendered."""
+    methods = load_methods()
+    html = (
+        templates()
+        .get_template("methods.html.j2")
+        .render(
+            **page_globals(msg, generated_at),
+            doc_html=Markup(methods.doc_html),
+            sql=methods.sql,
+            index_href=INDEX_PAGE,
+        )
+    )
+    target = folder / METHODS_PAGE
+    atomic_write(target, html)
+    return target

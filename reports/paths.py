@@ -14,12 +14,12 @@ from pathlib import Path
 
 from beatbrief.config import Settings
 from beatbrief.feeds import SAFE_ID_PATTERN
+from reports.render import PLOTLY_JS
 
 # the contract's rule for ids that become file names, which validation enforces row by row
 SAFE_ID = re.compile(SAFE_ID_PATTERN)
 INDEX_PAGE = "index.html"
 METHODS_PAGE = "methods.html"
-PLOTLY_JS = "plotly.min.js"
 BUREAU_PREFIX = "bureau-"
 # file names the publisher itself uses in a page folder; no station page may take one
 RESERVED_NAMES = frozenset({INDEX_PAGE, METHODS_PAGE, PLOTLY_JS})

@@ -15,7 +15,7 @@ import polars as pl
 
 from beatbrief.config import Settings
 from reports.paths import SAFE_ID, UnsafeIdError
-from reports.publish import atomic_write
+from reports.render import atomic_write
 from transforms import warehouse
 
 PLAN_COLUMNS = (

@@ -11,80 +11,34 @@ Then the day's data-quality page (HOME/quality/<date>/) and the index site (HOME
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from jinja2 import Environment
 
 from beatbrief.config import Settings
 from reports import figures, views
 from reports.data import Frames, read_day
 from reports.messages import Messages
-from reports.methods import load_methods
+from reports.methods import page_globals, write_methods
 from reports.paths import (
     INDEX_PAGE,
-    METHODS_PAGE,
-    PLOTLY_JS,
     bureau_page,
     check_unique,
     inside,
     station_page,
 )
 from reports.quality import QualityView, link_quality, quality_page_path, read_quality
+from reports.render import atomic_write, ensure_plotly_js, templates
+from reports.site import publish_site_index
 from transforms import warehouse
 
 log = logging.getLogger(__name__)
-TEMPLATES = Path(__file__).parent / "templates"
-PLOTLY_BUNDLE = Path(__file__).parent / "static" / "plotly-cartesian.min.js"
-# what each "?" on a page explains: the docs/metrics.md section (or SQL header) it links to,
-# first match wins (reports.methods.Methods.href)
-DEFINITIONS: dict[str, tuple[str, ...]] = {
-    "headline": ("mart_station_scorecard",),
-    "cases_today": ("mart_daily_counts",),
-    "kpi_few_cases": ("mart_station_scorecard",),
-    "kpi_good_order": ("mart_station_scorecard",),
-    "kpi_stability": ("mart_station_scorecard",),
-    "kpi_satisfaction": ("mart_station_scorecard",),
-    "compstat": ("mart_trends",),
-    "flags": ("page-flags-and-trend-charts", "statistical-notes"),
-    "hotspots": ("mart_hotspot_cells",),
-    "segments": ("mart_hot_road_segments",),
-    "places": ("mart_hot_places",),
-    "time": ("mart_time_profile",),
-    "periods": ("mart_top_time_periods",),
-    "alerts": ("mart_near_repeat_alerts", "mart_near_repeat"),
-    "patrol": ("mart_patrol_alignment",),
-    "teams": ("mart_patrol_team_alignment",),
-    "plan": ("mart_patrol_plan",),
-    "scorecard": ("mart_station_scorecard",),
-    "forecast": ("mart_forecast_accuracy",),
-    "trend_lines": ("page-flags-and-trend-charts", "sql-case_series"),
-    "control_bands": ("page-flags-and-trend-charts", "sql-case_series"),
-    "emerging": ("mart_emerging_hotspots",),
-}
-DEFINITIONS |= {
-    f"patrol_{key}": ("mart_patrol_alignment",)
-    for key in (
-        "hot_cells",
-        "koper_share",
-        "hot_cells_dosed",
-        "unvisited_hot_cells",
-        "patrol_minutes",
-        "hot_minutes_share",
-        "visible_patrol_minutes",
-    )
-}
-DEFINITIONS |= {
-    f"norm_{key}": ("mart_station_scorecard", "mart_community_scorecard") for key, *_ in views.NORMS
-}
 APPENDIX = (
     "compstat",
     "flags",
@@ -100,84 +54,6 @@ APPENDIX = (
     "scorecard",
     "forecast",
 )
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a file so that a reader sees either the old or the whole new content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(raw)
-        os.chmod(temp, 0o644)  # pages are read from shares by other users
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def plotly_bundle() -> bytes:
-    """The plotly.js the pages load: the vendored cartesian bundle (reports/static/README.md),
-    or the Python package's full bundle when the vendored file is missing."""
-    if PLOTLY_BUNDLE.exists():
-        return PLOTLY_BUNDLE.read_bytes()
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs().encode("utf-8")
-
-
-def ensure_plotly_js(folder: Path) -> Path:
-    """One copy of plotly.js per folder of pages, rewritten only when it differs."""
-    script = plotly_bundle()
-    target = folder / PLOTLY_JS
-    if (
-        not target.exists()
-        or hashlib.sha256(target.read_bytes()).digest() != hashlib.sha256(script).digest()
-    ):
-        atomic_write(target, script)
-    return target
-
-
-def templates() -> Environment:
-    """The Jinja2 environment of the page templates: every value is HTML-escaped, and a label
-    missing from the catalogue is an error, never an empty string."""
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["j2", "html"]),
-        undefined=StrictUndefined,
-    )
-
-
-def page_globals(msg: Messages, generated_at: datetime) -> dict:
-    """What every page's template needs: labels, fonts, definition links, the timestamp."""
-    methods = load_methods()
-    return {
-        "language": msg.language,
-        "t": msg.page(),
-        "m": msg.groups(),
-        "font_stack": Markup(figures.FONT_STACK),
-        "defs": {key: methods.href(*names) for key, names in DEFINITIONS.items()},
-        "generated_at": generated_at.isoformat(timespec="seconds"),
-    }
-
-
-def write_methods(folder: Path, msg: Messages, generated_at: datetime) -> Path:
-    """methods.html beside the pages: docs/metrics.md and the SQL headers, rendered."""
-    methods = load_methods()
-    html = (
-        templates()
-        .get_template("methods.html.j2")
-        .render(
-            **page_globals(msg, generated_at),
-            doc_html=Markup(methods.doc_html),
-            sql=methods.sql,
-            index_href=INDEX_PAGE,
-        )
-    )
-    target = folder / METHODS_PAGE
-    atomic_write(target, html)
-    return target
 
 
 @dataclass
@@ -553,8 +429,6 @@ def publish_pages(settings: Settings, as_of: date) -> dict:
 def publish_briefing(settings: Settings, as_of: date) -> Path:
     """Write the day's briefing pages (index.html, a page per station, plotly.min.js and
     methods.html beside them), its data-quality page and the index site; return index.html."""
-    from reports.site import publish_site_index
-
     result = publish_pages(settings, as_of)
     publish_site_index(settings)
     log.info("published %d pages for %s in %.1f s", len(result["pages"]), as_of, result["total_s"])

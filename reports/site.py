@@ -13,8 +13,10 @@ from pathlib import Path
 
 from beatbrief.config import Settings
 from reports.messages import Messages
+from reports.methods import page_globals
 from reports.paths import BUREAU_PREFIX, INDEX_PAGE, RESERVED_NAMES, site_index
 from reports.quality import quality_page_path
+from reports.render import atomic_write, templates
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -69,7 +71,6 @@ def site_rows(settings: Settings, msg: Messages) -> list[dict]:
 
 def publish_site_index(settings: Settings) -> Path:
     """Rewrite HOME/index.html from the pages on disk."""
-    from reports.publish import atomic_write, page_globals, templates
 
     msg = Messages(settings.language)
     generated_at = datetime.now().replace(microsecond=0)

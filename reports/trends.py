@@ -24,8 +24,11 @@ from beatbrief.config import Settings
 from reports import figures, views
 from reports.data import run_query
 from reports.messages import Messages
+from reports.methods import page_globals, write_methods
 from reports.paths import INDEX_PAGE, bureau_page, station_page, trends_dir
 from reports.quality import link_quality, read_quality
+from reports.render import atomic_write, ensure_plotly_js, templates
+from reports.site import publish_site_index
 from transforms import warehouse
 
 YEARS = 3
@@ -452,15 +455,6 @@ def build_trends(settings: Settings, as_of: date, msg: Messages, folder: Path) -
 def publish_trends(settings: Settings, as_of: date) -> Path:
     """Write the commander view for `as_of` (plotly.min.js and methods.html beside it) and
     rebuild the index site; return the page's path."""
-    from reports.publish import (
-        atomic_write,
-        ensure_plotly_js,
-        page_globals,
-        templates,
-        write_methods,
-    )
-    from reports.site import publish_site_index
-
     msg = Messages(settings.language)
     folder = trends_dir(settings, as_of)
     generated_at = datetime.now().replace(microsecond=0)

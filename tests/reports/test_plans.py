@@ -119,7 +119,7 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_debris(settings, monkey
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("reports.publish.os.replace", broken_replace)
+    monkeypatch.setattr("reports.render.os.replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         plans.write_patrol_plans(settings, AS_OF)
     assert target.read_bytes() == b"old plan"

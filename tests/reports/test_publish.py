@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from plotly.offline import get_plotlyjs_version
 
-from reports import paths, publish
+from reports import paths, publish, render
 from reports.bench import province_warehouse
 from reports.site import publish_site_index
 from tests.reports.county import END, copy_county, county_home
@@ -173,7 +173,7 @@ def test_a_failed_write_leaves_the_old_page_whole(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("reports.publish.os.replace", broken_replace)
+    monkeypatch.setattr("reports.render.os.replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         publish.publish_briefing(settings, END)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no temp debris
@@ -218,7 +218,7 @@ def test_the_site_index_lists_every_date_newest_first(tmp_path):
 
 
 def test_the_vendored_plotly_bundle_matches_the_python_package():
-    head = publish.PLOTLY_BUNDLE.read_text(encoding="utf-8")[:300]
+    head = render.PLOTLY_BUNDLE.read_text(encoding="utf-8")[:300]
     assert f"v{get_plotlyjs_version()}" in head and "cartesian" in head
 
 
