@@ -3,254 +3,36 @@
 -- week of the $emerging_weeks weeks ending $as_of_date
 -- key: bureau_id, cell_id, week_index
 -- materialized: table
--- parameters: $as_of_date, $emerging_weeks (setting emerging_weeks, default 12),
--- $hotspot_fdr (setting hotspot_fdr, default false)
+-- parameters: none of its own (int_gi_star's)
 --
--- Week w (1 = the oldest, $emerging_weeks = the latest) covers the 7 days ending
--- $as_of_date - 7 * ($emerging_weeks - w), by reported date, so the last week ends on
--- $as_of_date. Each week is one time slice of a space-time cube: the Getis-Ord Gi* of the week's
--- case counts over all n cells of the bureau, with the weights and formula of the hotspot
--- mart (the macros of transforms/macros/gi_star.sql), standardised by that week's
--- own mean and standard deviation. gi_p is two-sided, gi_p_fdr Benjamini-Hochberg adjusted over
--- the bureau's cells of the week, and hot_class (+3 .. -3) judges by gi_p_fdr when $hotspot_fdr
--- is true, as in the hotspot mart. The emerging-hotspot mart reads each cell's weeks as a
--- time series.
--- Neighbourhood sums are sparse as in the hotspot mart: each non-empty (week, cell) adds its
--- count to the (week, cell) keys of its 3 x 3 window that exist in the grid.
-with
-
-params as (
-    select
-        cast($as_of_date as date) as as_of_date,
-        cast($emerging_weeks as integer) as weeks,
-        cast($hotspot_fdr as boolean) as use_fdr
-),
-
-cells as (
-    select
-        bureau_id,
-        cell_id,
-        cell_x,
-        cell_y
-    from int_grid_cells
-),
-
-frames as (
-    select
-        bureau_id,
-        n_cols,
-        n_rows
-    from int_bureau_frames
-),
-
-cases as (
-    select
-        bureau_id,
-        cell_x,
-        cell_y,
-        reported_date
-    from int_case_cells
-    where location_status = 'in_grid'
-),
-
-weeks as (
-    select
-        cast(w.week_index as integer) as week_index,
-        params.as_of_date - 7 * (params.weeks - cast(w.week_index as integer)) - 6
-            as week_start_date,
-        params.as_of_date - 7 * (params.weeks - cast(w.week_index as integer))
-            as week_end_date
-    from params
-    cross join range(1, params.weeks + 1) as w (week_index)
-),
-
-week_counts as (
-    select
-        cases.bureau_id,
-        weeks.week_index,
-        cases.cell_x,
-        cases.cell_y,
-        count(*) as cases
-    from cases
-    inner join weeks
-        on cases.reported_date between weeks.week_start_date and weeks.week_end_date
-    group by all
-),
-
-offsets as (
-    select
-        cast(dx.dx as integer) as dx,
-        cast(dy.dy as integer) as dy
-    from range(-1, 2) as dx (dx)
-    cross join range(-1, 2) as dy (dy)
-),
-
--- sum_j w_ij x_j per week: every non-empty cell adds its count to itself and its neighbours
-neighbourhood_sums as (
-    select
-        week_counts.bureau_id,
-        week_counts.week_index,
-        week_counts.cell_x + offsets.dx as cell_x,
-        week_counts.cell_y + offsets.dy as cell_y,
-        sum(week_counts.cases) as neighbourhood_cases
-    from week_counts
-    cross join offsets
-    inner join frames on week_counts.bureau_id = frames.bureau_id
-    where
-        week_counts.cell_x + offsets.dx between 0 and frames.n_cols - 1
-        and week_counts.cell_y + offsets.dy between 0 and frames.n_rows - 1
-    group by all
-),
-
-cell_weeks as (
-    select
-        cells.bureau_id,
-        cells.cell_id,
-        cells.cell_x,
-        cells.cell_y,
-        weeks.week_index,
-        weeks.week_start_date,
-        weeks.week_end_date,
-        coalesce(week_counts.cases, 0) as cases,
-        coalesce(neighbourhood_sums.neighbourhood_cases, 0) as neighbourhood_cases,
-        gi_window_cells(cells.cell_x, cells.cell_y, frames.n_cols, frames.n_rows)
-            as neighbour_count
-    from cells
-    inner join frames on cells.bureau_id = frames.bureau_id
-    cross join weeks
-    left join week_counts
-        on
-            cells.bureau_id = week_counts.bureau_id
-            and weeks.week_index = week_counts.week_index
-            and cells.cell_x = week_counts.cell_x
-            and cells.cell_y = week_counts.cell_y
-    left join neighbourhood_sums
-        on
-            cells.bureau_id = neighbourhood_sums.bureau_id
-            and weeks.week_index = neighbourhood_sums.week_index
-            and cells.cell_x = neighbourhood_sums.cell_x
-            and cells.cell_y = neighbourhood_sums.cell_y
-),
-
-week_stats as (
-    select
-        bureau_id,
-        week_index,
-        count(*) as n_cells,
-        avg(cases) as mean_cases,
-        integer_stddev_pop(cases) as sd_cases
-    from cell_weeks
-    group by all
-),
-
-scored as (
-    select
-        cell_weeks.*,
-        week_stats.n_cells,
-        week_stats.mean_cases,
-        week_stats.sd_cases,
-        gi_star_z(
-            cell_weeks.neighbourhood_cases,
-            cell_weeks.neighbour_count,
-            week_stats.n_cells,
-            week_stats.mean_cases,
-            week_stats.sd_cases
-        ) as gi_z
-    from cell_weeks
-    inner join week_stats
-        on
-            cell_weeks.bureau_id = week_stats.bureau_id
-            and cell_weeks.week_index = week_stats.week_index
-),
-
-with_p as (
-    select
-        *,
-        normal_two_sided_p(gi_z) as gi_p
-    from scored
-),
-
--- Benjamini-Hochberg within each bureau and week, as in the hotspot mart, computed once per
--- distinct p-value (most cells share a few values: an empty window's z depends only on W_i):
--- tied p-values all get the adjusted p of the largest rank among them, as a row-by-row ranking
--- would give them too
-p_values as (
-    select
-        bureau_id,
-        week_index,
-        gi_p,
-        count(*) as cells_at_p
-    from with_p
-    where gi_p is not null
-    group by all
-),
-
-p_ranked as (
-    select
-        *,
-        sum(cells_at_p) over (partition by bureau_id, week_index) as p_count,
-        sum(cells_at_p) over (
-            partition by bureau_id, week_index
-            order by gi_p asc
-            rows between unbounded preceding and current row
-        ) as p_rank
-    from p_values
-),
-
-p_adjusted as (
-    select
-        bureau_id,
-        week_index,
-        gi_p,
-        least(1.0, min(gi_p * p_count / p_rank) over (
-            partition by bureau_id, week_index
-            order by gi_p desc
-            rows between unbounded preceding and current row
-        )) as gi_p_fdr
-    from p_ranked
-),
-
-adjusted as (
-    select
-        with_p.*,
-        p_adjusted.gi_p_fdr
-    from with_p
-    left join p_adjusted
-        on
-            with_p.bureau_id = p_adjusted.bureau_id
-            and with_p.week_index = p_adjusted.week_index
-            and with_p.gi_p = p_adjusted.gi_p
-),
-
-final as (
-    select
-        -- ids
-        adjusted.bureau_id,
-        adjusted.cell_id,
-        adjusted.cell_x,
-        adjusted.cell_y,
-        adjusted.week_index,
-        -- week
-        adjusted.week_start_date,
-        adjusted.week_end_date,
-        -- measures
-        adjusted.cases,
-        cast(adjusted.neighbourhood_cases as bigint) as neighbourhood_cases,
-        adjusted.neighbour_count,
-        adjusted.gi_z,
-        adjusted.gi_p,
-        adjusted.gi_p_fdr,
-        gi_hot_class(
-            adjusted.gi_z,
-            case when params.use_fdr then adjusted.gi_p_fdr else adjusted.gi_p end
-        ) as hot_class,
-        params.use_fdr as is_fdr_applied,
-        -- the bureau's grid in the week
-        adjusted.n_cells as bureau_cells,
-        adjusted.mean_cases as bureau_mean_cases,
-        adjusted.sd_cases as bureau_sd_cases
-    from adjusted
-    cross join params
-)
-
-select * from final
+-- The weekly time slices of the space-time cube behind the emerging hotspots: the Gi* of each
+-- week's case counts, as int_gi_star computes it for slices 1 .. $emerging_weeks (week 1 = the
+-- oldest, the last week ends on $as_of_date), standardised by that week's own mean and standard
+-- deviation, with gi_p two-sided, gi_p_fdr Benjamini-Hochberg adjusted over the bureau's cells
+-- of the week and hot_class as in the hotspot mart. The emerging-hotspot mart reads each cell's
+-- weeks as a time series.
+select
+    -- ids
+    bureau_id,
+    cell_id,
+    cell_x,
+    cell_y,
+    slice_index as week_index,
+    -- week
+    slice_start_date as week_start_date,
+    slice_end_date as week_end_date,
+    -- measures
+    cases,
+    neighbourhood_cases,
+    neighbour_count,
+    gi_z,
+    gi_p,
+    gi_p_fdr,
+    hot_class,
+    is_fdr_applied,
+    -- the bureau's grid in the week
+    bureau_cells,
+    bureau_mean_cases,
+    bureau_sd_cases
+from int_gi_star
+where slice_index >= 1
