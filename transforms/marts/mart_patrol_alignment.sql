@@ -10,7 +10,7 @@
 -- it is in. Patrol minutes are those of mart_patrol_presence (every team, whichever station,
 -- summed over teams).
 -- - Hot cell-hours: the station's hot cells x the clock hours of the station's top time
---   periods (mart_top_time_periods, scope 'station') that fall on the weekday of $as_of_date.
+--   periods that fall on the weekday of $as_of_date (mart_station_top_hours).
 --   koper_share = hot cell-hours with at least $visit_minutes of patrol / hot cell-hours (Koper:
 --   about 15 minutes of presence deters for a while after); null when the station has no hot
 --   cell-hour today (no hot cell, or no top period on this weekday).
@@ -53,13 +53,6 @@ day_cells as (
     inner join params on mart_hotspot_cells.as_of_date = params.as_of_date
 ),
 
-top_periods as (
-    select mart_top_time_periods.*
-    from mart_top_time_periods
-    inner join params on mart_top_time_periods.as_of_date = params.as_of_date
-    where mart_top_time_periods.scope = 'station'
-),
-
 presence as (
     select mart_patrol_presence.*
     from mart_patrol_presence
@@ -91,15 +84,13 @@ hot_cells as (
     where day_cells.hot_class >= params.hot_class_min
 ),
 
--- the clock hours of today's top periods of each station
+-- the clock hours of today's top periods of each station (mart_station_top_hours)
 top_hours as (
-    select distinct
-        top_periods.scope_id as station_id,
-        cast(unnest(range(top_periods.block_start_hour, top_periods.block_end_hour)) as integer)
-            as hour
-    from top_periods
-    cross join params
-    where top_periods.weekday = isodow(params.as_of_date)
+    select
+        mart_station_top_hours.station_id,
+        mart_station_top_hours.hour
+    from mart_station_top_hours
+    inner join params on mart_station_top_hours.as_of_date = params.as_of_date
 ),
 
 cell_hour_minutes as (

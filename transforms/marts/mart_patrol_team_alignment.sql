@@ -13,7 +13,7 @@
 -- jurisdiction).
 -- - hot_minutes_share = minutes in hot cells / all the team's minutes in the grid.
 -- - minutes_in_hot_cell_hours: minutes in a hot cell during a top time period of that cell's
---   station on today's weekday (mart_top_time_periods).
+--   station on today's weekday (mart_station_top_hours).
 -- - mean_gi_z: the team's minutes-weighted mean Gi* z of the cells it patrolled (a cell with
 --   no z counts 0): above 0 means the team's time was spent where cases cluster more than the
 --   bureau's average.
@@ -44,13 +44,6 @@ day_cells as (
     inner join params on mart_hotspot_cells.as_of_date = params.as_of_date
 ),
 
-top_periods as (
-    select mart_top_time_periods.*
-    from mart_top_time_periods
-    inner join params on mart_top_time_periods.as_of_date = params.as_of_date
-    where mart_top_time_periods.scope = 'station'
-),
-
 presence as (
     select mart_patrol_presence.*
     from mart_patrol_presence
@@ -58,13 +51,11 @@ presence as (
 ),
 
 top_hours as (
-    select distinct
-        top_periods.scope_id as station_id,
-        cast(unnest(range(top_periods.block_start_hour, top_periods.block_end_hour)) as integer)
-            as hour
-    from top_periods
-    cross join params
-    where top_periods.weekday = isodow(params.as_of_date)
+    select
+        mart_station_top_hours.station_id,
+        mart_station_top_hours.hour
+    from mart_station_top_hours
+    inner join params on mart_station_top_hours.as_of_date = params.as_of_date
 ),
 
 station_hot_cells as (
