@@ -1,6 +1,7 @@
 -- model: mart_daily_counts
--- grain: one row per as_of_date, scope ('bureau' or 'station'), scope_id and category
--- ('all' holds the total); counts are by reported date (Beijing time)
+-- grain: one row per as_of_date, scope ('region', 'bureau' or 'station'), scope_id and category
+-- ('all' holds the total); counts are by reported date (Beijing time); the region (scope_id
+-- 'all') is every bureau of the warehouse: cases whose station has a bureau
 -- key: as_of_date, scope, scope_id, category
 -- materialized: incremental
 -- parameters: $as_of_date
@@ -42,6 +43,15 @@ scoped as (
         cases.reported_date
     from cases
     inner join stations on cases.station_id = stations.station_id
+    union all
+    select
+        'region' as scope,
+        'all' as scope_id,
+        cases.category,
+        cases.reported_date
+    from cases
+    inner join stations on cases.station_id = stations.station_id
+    where stations.bureau_id is not null
 ),
 
 with_total as (

@@ -1,6 +1,7 @@
 -- model: mart_time_profile
--- grain: one row per as_of_date, scope ('bureau' or 'station'), scope_id, weekday
--- (1 = Monday ... 7 = Sunday) and hour (0-23), every cell present, zeros included
+-- grain: one row per as_of_date, scope ('region', 'bureau' or 'station'), scope_id, weekday
+-- (1 = Monday ... 7 = Sunday) and hour (0-23), every cell present, zeros included; the region
+-- (scope_id 'all') is every bureau of the warehouse
 -- key: as_of_date, scope, scope_id, weekday, hour
 -- materialized: incremental
 -- parameters: $as_of_date, $window_days, $aoristic_max_hours
@@ -96,6 +97,14 @@ scoped as (
         hour_start,
         weight
     from weights
+    union all
+    select
+        'region' as scope,
+        'all' as scope_id,
+        hour_start,
+        weight
+    from weights
+    where bureau_id is not null
 ),
 
 summed as (
@@ -120,6 +129,12 @@ scopes as (
         'bureau' as scope,
         bureau_id as scope_id
     from stations
+    union all
+    select distinct
+        'region' as scope,
+        'all' as scope_id
+    from stations
+    where bureau_id is not null
 ),
 
 cells as (

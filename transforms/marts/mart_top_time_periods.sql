@@ -1,5 +1,5 @@
 -- model: mart_top_time_periods
--- grain: one row per as_of_date, scope ('station' or 'bureau'), scope_id and period_rank
+-- grain: one row per as_of_date, scope ('station', 'bureau' or 'region'), scope_id and period_rank
 -- (1 .. $top_periods); only periods with a case weight above 0 are listed, so a quiet scope has
 -- fewer rows, and a scope without cases none
 -- key: as_of_date, scope, scope_id, period_rank
