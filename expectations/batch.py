@@ -179,19 +179,17 @@ def _implied_speed_sql() -> str:
     """`<expr> as _implied_speed_kmh`: each fix's speed from its previous and to its next fix of
     the same device (km/h, the smaller of the two), over the whole batch. A lone jump away and
     back (a "teleport") is fast both ways; a real move is not. Two fixes in the same instant at
-    different places are infinitely fast; a device's first and last fix get 0."""
+    different places are infinitely fast; a device's first and last fix get 0. The rule is the
+    macros of transforms/macros/gps.sql, which int_patrol_pings applies too."""
     window = "(partition by device_id order by pinged_at nulls first, _row_id)"
 
     def speed(step: str) -> str:
-        dx = f"(x - {step}(x) over {window})"
-        dy = f"(y - {step}(y) over {window})"
-        hours = f"(abs(epoch_us(pinged_at) - {step}(epoch_us(pinged_at)) over {window}) / 3.6e9)"
         return (
-            f"case when {hours} > 0 then sqrt({dx} ^ 2 + {dy} ^ 2) / 1000 / {hours} "
-            f"when {dx} ^ 2 + {dy} ^ 2 > 1 then 'inf'::double else 0.0 end"
+            f"implied_speed_kmh(x - {step}(x) over {window}, y - {step}(y) over {window}, "
+            f"abs(epoch_us(pinged_at) - {step}(epoch_us(pinged_at)) over {window}) / 1e6)"
         )
 
-    return f"\n            least({speed('lag')}, {speed('lead')}) as _implied_speed_kmh"
+    return f"\n            gps_fix_speed_kmh({speed('lag')}, {speed('lead')}) as _implied_speed_kmh"
 
 
 def chunk_count(unique: int, chunk_rows: int) -> int:

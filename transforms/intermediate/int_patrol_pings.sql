@@ -11,7 +11,8 @@
 -- replaces the earlier one).
 -- Jumps: a fix is a GPS jump (ping_status 'jump', dropped) when the speed implied by the
 -- straight line from the device's previous fix AND the one to its next fix both exceed
--- $ping_max_speed_kmh: a single bad fix (a "teleport" or a 0/0 fix) is far from both of its
+-- $ping_max_speed_kmh (the rule of transforms/macros/gps.sql, which validation applies too): a
+-- single bad fix (a "teleport" or a 0/0 fix) is far from both of its
 -- neighbours, while a real fast drive is far from neither. The first and last fix of a device
 -- (only one neighbour) cannot be judged and are kept; the device-reported speed_kmh is not
 -- trusted for this. Distances are measured in the bureau's grid projection (see
@@ -85,20 +86,21 @@ projected as (
 neighbours as (
     select
         *,
-        sqrt(
-            (x_m - lag(x_m) over by_time) ^ 2 + (y_m - lag(y_m) over by_time) ^ 2
-        ) / greatest(epoch(pinged_at - lag(pinged_at) over by_time), 1.0) * 3.6
-            as speed_from_previous_kmh,
-        sqrt(
-            (lead(x_m) over by_time - x_m) ^ 2 + (lead(y_m) over by_time - y_m) ^ 2
-        ) / greatest(epoch(lead(pinged_at) over by_time - pinged_at), 1.0) * 3.6
-            as speed_to_next_kmh,
-        sqrt(
-            (lead(x_m, 2) over by_time - lead(x_m) over by_time) ^ 2
-            + (lead(y_m, 2) over by_time - lead(y_m) over by_time) ^ 2
-        ) / greatest(
-            epoch(lead(pinged_at, 2) over by_time - lead(pinged_at) over by_time), 1.0
-        ) * 3.6 as speed_next_to_after_kmh,
+        implied_speed_kmh(
+            x_m - lag(x_m) over by_time,
+            y_m - lag(y_m) over by_time,
+            epoch(pinged_at - lag(pinged_at) over by_time)
+        ) as speed_from_previous_kmh,
+        implied_speed_kmh(
+            lead(x_m) over by_time - x_m,
+            lead(y_m) over by_time - y_m,
+            epoch(lead(pinged_at) over by_time - pinged_at)
+        ) as speed_to_next_kmh,
+        implied_speed_kmh(
+            lead(x_m, 2) over by_time - lead(x_m) over by_time,
+            lead(y_m, 2) over by_time - lead(y_m) over by_time,
+            epoch(lead(pinged_at, 2) over by_time - lead(pinged_at) over by_time)
+        ) as speed_next_to_after_kmh,
         epoch(lead(pinged_at) over by_time - pinged_at) as gap_to_following_s,
         epoch(lead(pinged_at, 2) over by_time - pinged_at) as gap_to_after_next_s
     from projected
@@ -109,18 +111,12 @@ neighbours as (
 judged as (
     select
         neighbours.*,
-        coalesce(
-            neighbours.speed_from_previous_kmh > params.max_speed_kmh
-            and neighbours.speed_to_next_kmh > params.max_speed_kmh,
-            false
-        ) as is_jump,
+        gps_fix_speed_kmh(neighbours.speed_from_previous_kmh, neighbours.speed_to_next_kmh)
+        > params.max_speed_kmh as is_jump,
         case
             when
-                coalesce(
-                    neighbours.speed_to_next_kmh > params.max_speed_kmh
-                    and neighbours.speed_next_to_after_kmh > params.max_speed_kmh,
-                    false
-                )
+                gps_fix_speed_kmh(neighbours.speed_to_next_kmh, neighbours.speed_next_to_after_kmh)
+                > params.max_speed_kmh
                 then neighbours.gap_to_after_next_s
             else neighbours.gap_to_following_s
         end as gap_to_next_s
