@@ -199,7 +199,9 @@ def measure_plotly_loading(settings: Settings, as_of: date, repeat: int = 5) -> 
 def province_warehouse(source: Settings, target: Settings, as_of: date, copies: int) -> int:
     """A warehouse holding `copies` copies of the source's marts and dims of `as_of` (and its
     data-quality tables), every id prefixed `P<k>-` so each copy is its own set of bureaus and
-    stations; returns the number of stations."""
+    stations; returns the number of stations. It has the layout of a province, not its figures:
+    the marts' region rows (scope 'region', 'all') are copy 0's, not recomputed over the copies
+    (that takes the models, which read the staging data this copy leaves out)."""
     with warehouse.connect(source) as con:
         tables = [
             name
@@ -221,18 +223,28 @@ def province_warehouse(source: Settings, target: Settings, as_of: date, copies: 
                 [table],
             ).fetchall()
             has_date = any(c == "as_of_date" for c, _ in columns)
+            scoped = any(c == "scope" for c, _ in columns)
             parts = []
             for k in range(copies):
                 select = []
                 for column, kind in columns:
                     renamed = column.endswith("_id") or column in ("selected_cell_ids",)
-                    if renamed and kind == "VARCHAR":
+                    if renamed and kind == "VARCHAR" and scoped and column == "scope_id":
+                        # the region ('all') is one row set: copy 0's (see the docstring)
+                        select.append(
+                            f"case when scope = 'region' then {column} "
+                            f"else 'P{k}-' || {column} end as {column}"
+                        )
+                    elif renamed and kind == "VARCHAR":
                         select.append(f"'P{k}-' || {column} as {column}")
                     elif column in ("station_name", "bureau_name", "community_name"):
                         select.append(f"{column} || ' {k}' as {column}")
                     else:
                         select.append(column)
-                where = f" where as_of_date = DATE '{as_of.isoformat()}'" if has_date else ""
+                conditions = [f"as_of_date = DATE '{as_of.isoformat()}'"] if has_date else []
+                if scoped and k > 0:
+                    conditions.append("scope <> 'region'")
+                where = f" where {' and '.join(conditions)}" if conditions else ""
                 parts.append(f"select {', '.join(select)} from src.{table}{where}")
             con.execute(f"create or replace table {table} as {' union all '.join(parts)}")
         stations = con.execute("select count(*) from dim_stations").fetchall()[0][0]

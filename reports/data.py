@@ -1,15 +1,19 @@
-"""Read what the pages show: one query per mart for every station at once (reports/queries/),
-then split by station or bureau in Polars, so 700 station pages cost 20 queries, not 14,000.
+"""Read what the pages show: one query per section for every station at once
+(reports/queries/), then split by station or bureau in Polars, so 700 station pages cost 20
+queries, not 14,000.
 
-A query whose mart is missing (an older warehouse, or a mart still being built by others) gives
-an empty frame, and the page shows that section as empty rather than failing.
+A query gets exactly the parameters its SQL names (`$as_of_date`, `$top_n`, ...), from one
+dict of the page's values. A query whose mart is missing (an older warehouse, or a mart still
+being built by others) gives an empty frame, and the page shows that section as empty rather
+than failing.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -18,28 +22,9 @@ import polars as pl
 
 log = logging.getLogger(__name__)
 QUERIES_DIR = Path(__file__).parent / "queries"
-TOP_N = 10
-# the queries of a day's briefing: name -> extra parameters besides $as_of_date
-DAY_QUERIES: dict[str, dict] = {
-    "trends": {},
-    "daily_counts": {},
-    "day_cases": {},
-    "scorecard": {},
-    "kpis": {},
-    "segments": {"top_n": TOP_N},
-    "places": {"top_n": TOP_N},
-    "time_profile": {},
-    "top_periods": {},
-    "hot_cells": {},
-    "grid_frames": {},
-    "alerts": {},
-    "alignment": {},
-    "team_alignment": {},
-    "patrol_plan": {},
-    "forecast": {},
-    "communities": None,
-    "stations": None,
-}
+TOP_N = 10  # the length of the pages' top-N lists (road segments, place types)
+_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
 
 
 @cache
@@ -48,18 +33,37 @@ def query_sql(name: str) -> str:
     return (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None) -> pl.DataFrame:
+@cache
+def query_parameters(name: str) -> frozenset[str]:
+    """The `$parameters` a query's SQL uses (its comments aside)."""
+    return frozenset(_PARAMETER.findall(_COMMENT.sub("", query_sql(name))))
+
+
+def bind(name: str, values: dict) -> dict | None:
+    """The values of the parameters query `name` uses (None when it uses none)."""
+    used = query_parameters(name)
+    return {key: values[key] for key in sorted(used)} if used else None
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, values: dict) -> pl.DataFrame:
     """A query's rows; an empty frame when a table it reads does not exist."""
     try:
-        return con.sql(query_sql(name), params=params).pl()
+        return con.sql(query_sql(name), params=bind(name, values)).pl()
     except duckdb.CatalogException as error:
         log.warning("query %s skipped: %s", name, str(error).splitlines()[0])
         return pl.DataFrame()
 
 
+def fetch_rows(con: duckdb.DuckDBPyConnection, name: str, values: dict) -> list[dict]:
+    """A query's rows as dicts of plain Python values (for the small per-day reads)."""
+    cursor = con.execute(query_sql(name), bind(name, values))
+    columns = [column[0] for column in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
 @dataclass
 class Frames:
-    """Named frames with cached splits by a key column: `part("trends", "scope_id", id)`."""
+    """Named frames with cached splits by a key column: `part("compstat", "scope_id", id)`."""
 
     frames: dict[str, pl.DataFrame]
     _splits: dict = field(default_factory=dict, repr=False)
@@ -84,10 +88,6 @@ class Frames:
         return rows.filter(pl.col("scope") == scope) if rows.height else rows
 
 
-def read_day(con: duckdb.DuckDBPyConnection, as_of: date) -> Frames:
-    """Every frame a day's briefing pages show, for all stations and bureaus."""
-    frames = {}
-    for name, extra in DAY_QUERIES.items():
-        params = None if extra is None else {"as_of_date": as_of, **extra}
-        frames[name] = run_query(con, name, params)
-    return Frames(frames)
+def read_frames(con: duckdb.DuckDBPyConnection, names: Iterable[str], values: dict) -> Frames:
+    """The frames of the named queries (each read once), for all stations and bureaus."""
+    return Frames({name: run_query(con, name, values) for name in dict.fromkeys(names)})

@@ -4,7 +4,9 @@ plain dict (`{"data": [...], "layout": {...}}`), which `figure_html` embeds in a
 Why dicts and not `go.Figure`: building and validating a go.Figure costs about 17 ms per
 figure, which is 70 s for the figures of 700 station pages; a dict costs well under 1 ms.
 tests/reports/test_figures.py validates every builder's output with `go.Figure(spec)`, so a
-misspelt attribute still fails a test.
+misspelt attribute still fails a test. The commander view's two grids of small multiples
+(`monthly_lines`, `rolling_bands`) are laid out with plotly's make_subplots and then turned
+into dicts: they are drawn once a week.
 
 No figure loads anything from the network: maps are plain lon/lat axes with an equal-distance
 aspect, drawn over community and station points, never over web map tiles or geo topojson.
@@ -265,7 +267,8 @@ def hotspot_map(
 
 def time_heatmap(profile: pl.DataFrame, msg: Messages) -> dict:
     """Weekday × hour heatmap of aoristic weights (`profile`: weekday, hour, weight)."""
-    grid = {(d, h): w for d, h, w in profile.select("weekday", "hour", "weight").iter_rows()}
+    rows = profile.select("weekday", "hour", "weight").iter_rows() if profile.height else []
+    grid = {(d, h): w for d, h, w in rows}
     z = [[round(grid.get((day, hour), 0.0), 2) for hour in range(24)] for day in range(1, 8)]
     return {
         "data": [
@@ -285,3 +288,116 @@ def time_heatmap(profile: pl.DataFrame, msg: Messages) -> dict:
             yaxis={"autorange": "reversed"},
         ),
     }
+
+
+def _grid_figure(titles: list[str], height_per_row: int):
+    """A go.Figure of small multiples, three panels to a row."""
+    from plotly.subplots import make_subplots
+
+    cols = 3
+    rows = max(1, math.ceil(len(titles) / cols))
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        vertical_spacing=0.32 / rows,
+        horizontal_spacing=0.06,
+    )
+    fig.update_layout(**layout(height_per_row * rows + 60))
+    fig.update_layout(
+        margin={"l": 50, "r": 20, "t": 70, "b": 40},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "top", "x": 0, "yref": "container"},
+    )
+    return fig, cols
+
+
+def _as_spec(fig) -> dict:
+    """A go.Figure as the plain dict figure_html embeds (the commander view is one page a
+    week, so the validation go.Figure brings is worth its cost here)."""
+    return json.loads(fig.to_json())
+
+
+def monthly_lines(panels: list[tuple[str, list[dict]]], msg: Messages) -> dict:
+    """13 months per panel, this year's line against the same months last year (dashed);
+    `panels` holds each panel's title and its monthly rows (reports/series.py)."""
+    fig, cols = _grid_figure([title for title, _ in panels], 240)
+    for index, (_, rows) in enumerate(panels):
+        position = {"row": index // cols + 1, "col": index % cols + 1}
+        months = [r["month"] for r in rows]
+        # the last month runs only to as_of: a hollow marker says it is not a whole month
+        symbols = ["circle"] * (len(rows) - 1) + ["circle-open"]
+        fig.add_scatter(
+            x=months,
+            y=[r["current"] for r in rows],
+            mode="lines+markers",
+            name=msg.t("trends", "this_period"),
+            line={"color": "#1f5fa8"},
+            marker={"symbol": symbols, "size": 7},
+            legendgroup="current",
+            showlegend=index == 0,
+            **position,
+        )
+        fig.add_scatter(
+            x=months,
+            y=[r["last_year"] for r in rows],
+            mode="lines",
+            name=msg.t("trends", "last_year"),
+            line={"color": "#8c96a1", "dash": "dash"},
+            legendgroup="last_year",
+            showlegend=index == 0,
+            **position,
+        )
+    fig.update_xaxes(type="category", tickangle=0, nticks=4)
+    return _as_spec(fig)
+
+
+def rolling_bands(panels: list[tuple[str, pl.DataFrame]], msg: Messages) -> dict:
+    """Rolling 28-day counts over up to 3 years per panel, with the Poisson control band;
+    `panels` holds each panel's title and its rolling rows (reports/series.py)."""
+    fig, cols = _grid_figure([title for title, _ in panels], 240)
+    for index, (_, rows) in enumerate(panels):
+        position = {"row": index // cols + 1, "col": index % cols + 1}
+        x = [d.isoformat() for d in rows["reported_date"]]
+        fig.add_scatter(
+            x=x,
+            y=clean(rows["upper"]),
+            mode="lines",
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            **position,
+        )
+        fig.add_scatter(
+            x=x,
+            y=clean(rows["lower"]),
+            mode="lines",
+            fill="tonexty",
+            fillcolor="rgba(31, 95, 168, 0.12)",
+            line={"width": 0},
+            name=msg.t("trends", "band"),
+            legendgroup="band",
+            showlegend=index == 0,
+            hoverinfo="skip",
+            **position,
+        )
+        fig.add_scatter(
+            x=x,
+            y=clean(rows["mean"]),
+            mode="lines",
+            line={"color": "#8c96a1", "dash": "dot", "width": 1},
+            name=msg.t("trends", "band_mean"),
+            legendgroup="mean",
+            showlegend=index == 0,
+            **position,
+        )
+        fig.add_scatter(
+            x=x,
+            y=rows["rolling"].to_list(),
+            mode="lines",
+            line={"color": "#1f5fa8", "width": 1.5},
+            name=msg.t("trends", "rolling"),
+            legendgroup="rolling",
+            showlegend=index == 0,
+            **position,
+        )
+    return _as_spec(fig)

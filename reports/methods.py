@@ -20,11 +20,12 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from beatbrief.config import REPO_ROOT
-from reports import figures, views
+from reports import figures
 from reports.data import QUERIES_DIR
 from reports.messages import Messages
 from reports.paths import INDEX_PAGE, METHODS_PAGE
 from reports.render import atomic_write, templates
+from reports.sections.scorecard import NORMS
 
 METRICS_DOC = REPO_ROOT / "docs" / "metrics.md"
 MARTS_DIR = REPO_ROOT / "transforms" / "marts"
@@ -195,7 +196,7 @@ DEFINITIONS |= {
     )
 }
 DEFINITIONS |= {
-    f"norm_{key}": ("mart_station_scorecard", "mart_community_scorecard") for key, *_ in views.NORMS
+    f"norm_{key}": ("mart_station_scorecard", "mart_community_scorecard") for key, *_ in NORMS
 }
 
 

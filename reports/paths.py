@@ -74,3 +74,8 @@ def trends_dir(settings: Settings, as_of: date) -> Path:
 def site_index(settings: Settings) -> Path:
     """HOME/index.html: every day's pages, newest first."""
     return settings.home / INDEX_PAGE
+
+
+def quality_page_path(settings: Settings, as_of: date) -> Path:
+    """HOME/quality/<date>/index.html: the day's data-quality page."""
+    return settings.quality_dir / as_of.isoformat() / INDEX_PAGE

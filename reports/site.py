@@ -14,8 +14,7 @@ from pathlib import Path
 from beatbrief.config import Settings
 from reports.messages import Messages
 from reports.methods import page_globals
-from reports.paths import BUREAU_PREFIX, INDEX_PAGE, RESERVED_NAMES, site_index
-from reports.quality import quality_page_path
+from reports.paths import BUREAU_PREFIX, INDEX_PAGE, RESERVED_NAMES, quality_page_path, site_index
 from reports.render import atomic_write, templates
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -1,5 +1,6 @@
 -- query: communities
 -- one row per community or village of dim_communities
+-- used by: every section that names or draws communities (read once, shared)
 select
     community_id,
     station_id,

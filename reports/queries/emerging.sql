@@ -1,6 +1,7 @@
 -- query: emerging
 -- one row per grid cell of mart_emerging_hotspots for $as_of_date that has a pattern
 -- parameters: $as_of_date
+-- used by: the commander view (reports/trends.py), emerging hotspots per community
 select
     bureau_id,
     station_id,

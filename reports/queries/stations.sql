@@ -1,5 +1,6 @@
 -- query: stations
 -- one row per station of dim_stations
+-- used by: every section that names or draws stations (read once, shared)
 select
     station_id,
     bureau_id,

@@ -54,8 +54,8 @@ def test_the_check_finds_what_it_looks_for():
 
 def test_reports_define_no_z_p_or_percent_change_function():
     found = {
-        path.name: statistics_in(path.read_text(encoding="utf-8"))
-        for path in sorted(REPORTS.glob("*.py"))
+        path.relative_to(REPORTS).as_posix(): statistics_in(path.read_text(encoding="utf-8"))
+        for path in sorted(REPORTS.rglob("*.py"))
         if path.name not in EXEMPT
     }
     assert {name: hits for name, hits in found.items() if hits} == {}

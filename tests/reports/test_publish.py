@@ -199,6 +199,7 @@ def test_several_bureaus_get_a_roll_up_and_a_page_each(tmp_path):
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{b}"' in index for b in bureaus)
     assert 'id="fig-map"' not in index and 'id="bureaus"' in index
+    assert 'id="kpi_few_cases"' in index  # the region's cards, from the marts' region rows
     bureau = (folder / bureaus[0]).read_text(encoding="utf-8")
     assert 'id="fig-map"' in bureau and 'href="index.html"' in bureau
 
@@ -225,7 +226,7 @@ def test_the_vendored_plotly_bundle_matches_the_python_package():
 # Labels come from reports/messages.yaml only: after removing Jinja tags, comments, HTML tags
 # and <style>/<script> bodies, no letter of any script may be left in a template.
 def test_templates_hold_no_literal_text():
-    for template in TEMPLATES.glob("*.j2"):
+    for template in TEMPLATES.rglob("*.j2"):
         text = template.read_text(encoding="utf-8")
         text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", " ", text, flags=re.S)
         text = re.sub(r"<(style|script)\b.*?</\1>", " ", text, flags=re.S)

@@ -1,8 +1,10 @@
--- query: trends
+-- query: compstat
 -- one row per scope (region, bureau or station), dimension, category and time window of
 -- mart_trends for $as_of_date, with the mart's verdicts; communities are left out (the pages do
 -- not show them)
 -- parameters: $as_of_date
+-- used by: section compstat (reports/sections/compstat.py); the headline's 'what changed'
+--   lists its flagged changes
 select
     scope,
     scope_id,

@@ -1,0 +1,52 @@
+"""The day's data-quality page, HOME/quality/<date>/index.html: the banner and the
+data-quality section every briefing page shows, then the row accounting of every feed and the
+result of each of its checks.
+
+GX's Data Docs (HOME/quality/data_docs/) pull their CSS and JS from CDNs and render unstyled
+offline, so this page renders the same validation results with the project's own templates.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from pathlib import Path
+
+from beatbrief.config import Settings
+from reports.messages import Messages
+from reports.methods import page_globals
+from reports.paths import INDEX_PAGE, quality_page_path
+from reports.quality import QualityView, link_quality
+from reports.render import atomic_write, templates
+from reports.sections import data_quality
+
+
+def render_quality_page(
+    as_of: date, msg: Messages, quality: QualityView, briefing_href: str, generated_at: datetime
+) -> str:
+    """The project's own offline data-quality page for the day."""
+    return (
+        templates()
+        .get_template("quality.html.j2")
+        .render(
+            **page_globals(msg, generated_at),
+            as_of=as_of.isoformat(),
+            quality=quality,
+            data_quality=data_quality.shown(quality),
+            briefing_href=briefing_href,
+        )
+    )
+
+
+def publish_quality_page(
+    settings: Settings, as_of: date, msg: Messages, quality: QualityView, generated_at: datetime
+) -> Path:
+    """Write the day's data-quality page (its links set for its folder); return its path."""
+    target = quality_page_path(settings, as_of)
+    link_quality(quality, settings, as_of, target.parent)
+    briefing = settings.briefing_dir(as_of) / INDEX_PAGE
+    html = render_quality_page(
+        as_of, msg, quality, os.path.relpath(briefing, target.parent), generated_at
+    )
+    atomic_write(target, html)
+    return target
