@@ -469,3 +469,42 @@ def test_the_reason_labels_are_the_message_catalogues():
     for category, labels in catalogue["category"].items():
         if category != "all":
             assert f"('{category}', '{labels['zh-CN']}')" in sql
+
+
+def test_alignment_totals_pool_a_bureaus_stations_from_their_sums(tiny):
+    from datetime import date
+
+    from transforms.runner import discover_models, model_parameters, run_model
+
+    day = date(2026, 3, 10)
+    rows = [  # station, bureau, hot cell-hours, dosed, minutes in / outside hot cells
+        ("S1", "B1", 10, 5, 30.0, 70.0),
+        ("S2", "B1", 30, 3, 10.0, 0.0),
+        ("S3", "B2", 0, 0, 0.0, 0.0),
+    ]
+    tiny.con.execute(
+        "create table mart_patrol_alignment (as_of_date date, station_id varchar, "
+        "bureau_id varchar, hot_cells bigint, hot_cell_hours bigint, hot_cell_hours_dosed bigint, "
+        "hot_cells_dosed bigint, unvisited_hot_cells bigint, patrol_minutes double, "
+        "minutes_in_hot_cells double, minutes_outside_hot_cells double, "
+        "visible_patrol_minutes double)"
+    )
+    for station, bureau, hours, dosed, inside, outside in rows:
+        tiny.con.execute(
+            "insert into mart_patrol_alignment values (?, ?, ?, 1, ?, ?, 1, 0, ?, ?, ?, 0.0)",
+            [day, station, bureau, hours, dosed, inside + outside, inside, outside],
+        )
+    model = {m.name: m for m in discover_models()}["mart_patrol_alignment_totals"]
+    run_model(tiny.con, model, model_parameters(tiny.settings, day))
+    got = {
+        (scope, scope_id): rest
+        for scope, scope_id, *rest in tiny.rows(
+            "select scope, scope_id, stations, hot_cell_hours, koper_share, hot_minutes_share "
+            "from mart_patrol_alignment_totals order by all"
+        )
+    }
+    # B1: 8 of 40 hot cell-hours dosed (not the mean of 50% and 10%), 40 of 110 minutes inside
+    assert got[("bureau", "B1")] == [2, 40, 0.2, 40 / 110]
+    assert got[("station", "S1")] == [1, 10, 0.5, 0.3]
+    assert got[("bureau", "B2")] == [1, 0, None, None]  # no hot cell-hour, no minutes
+    assert got[("region", "all")] == [3, 40, 0.2, 40 / 110]
