@@ -14,8 +14,10 @@ from pathlib import Path
 import polars as pl
 
 from beatbrief.config import Settings
+from reports.messages import Messages
 from reports.paths import SAFE_ID, UnsafeIdError
 from reports.render import atomic_write
+from reports.sections.patrol_plan import plan_reason
 from transforms import warehouse
 
 PLAN_COLUMNS = (
@@ -71,12 +73,18 @@ def read_plans(settings: Settings, as_of: date) -> tuple[list[str], pl.DataFrame
     return ids, plans
 
 
-def plan_csv(entries: pl.DataFrame) -> bytes:
-    """One station's plan entries as CSV bytes (UTF-8 with BOM), in PLAN_COLUMNS order."""
-    frame = entries.select(PLAN_COLUMNS).with_columns(
-        pl.col("center_lon", "center_lat").round(6),
-        pl.col("gi_z").round(2),
-        pl.col("recommended_minutes").cast(pl.Int64),
+def plan_csv(entries: pl.DataFrame, msg: Messages) -> bytes:
+    """One station's plan entries as CSV bytes (UTF-8 with BOM), in PLAN_COLUMNS order; the
+    `reason` column is the mart's reason_codes in words, in the briefing's language."""
+    reasons = [plan_reason(row, msg) for row in entries.iter_rows(named=True)]
+    frame = (
+        entries.with_columns(pl.Series("reason", reasons, dtype=pl.String))
+        .select(PLAN_COLUMNS)
+        .with_columns(
+            pl.col("center_lon", "center_lat").round(6),
+            pl.col("gi_z").round(2),
+            pl.col("recommended_minutes").cast(pl.Int64),
+        )
     )
     return b"\xef\xbb\xbf" + frame.write_csv().encode("utf-8")
 
@@ -85,10 +93,11 @@ def write_patrol_plans(settings: Settings, as_of: date) -> list[Path]:
     """Write each station's plan for the day after `as_of`; return the files written."""
     plan_date = as_of + timedelta(days=1)
     station_ids, plans = read_plans(settings, as_of)
+    msg = Messages(settings.language)
     # check every id before writing anything: a bad id fails the run, not half of it
     paths = {station_id: plan_path(settings, plan_date, station_id) for station_id in station_ids}
     written = []
     for station_id, path in paths.items():
-        atomic_write(path, plan_csv(plans.filter(pl.col("station_id") == station_id)))
+        atomic_write(path, plan_csv(plans.filter(pl.col("station_id") == station_id), msg))
         written.append(path)
     return written

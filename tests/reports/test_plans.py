@@ -34,12 +34,15 @@ def entry(station_id: str, rank: int, **fields) -> dict:
         "community_name": "东城社区",
         "road_name": "商业路",
         "segment_name": "商业路(一—二)",
-        "reason": "热点等级 3（z=4.2，本格近期 3 起）；高发时段 周三 18–21时（第 1 位，占 12%）",
         "reason_codes": "hot_class_3;top_period_1",
         "hot_class": 3,
         "gi_z": 4.2345,
+        "cases": 3,
         "period_rank": 1,
+        "period_share": 0.12,
         "alert_ids": None,
+        "alert_categories": None,
+        "alert_valid_until": None,
     }
     row.update(fields)
     return row
@@ -82,7 +85,8 @@ def test_one_csv_per_station_in_the_plan_dates_folder(settings):
     assert list(rows[0]) == list(plans.PLAN_COLUMNS)
     assert [r["plan_rank"] for r in rows] == ["1", "2"]
     assert [r["recommended_minutes"] for r in rows] == ["30", "15"]
-    assert rows[0]["reason"].startswith("热点等级 3")
+    # the reason in words, from the reason codes and the message catalogue
+    assert rows[0]["reason"] == "热点 99%（z = 4.2，近期 3 起）；高发时段第 1 位（占 12.0%）"
     assert (rows[0]["center_lon"], rows[0]["gi_z"]) == ("125.123457", "4.23")
     # a station without entries gets a header-only file, replacing yesterday's re-run
     assert read_csv(folder / "S2.csv") == []
@@ -127,3 +131,14 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_debris(settings, monkey
     monkeypatch.undo()
     plans.write_patrol_plans(settings, AS_OF)
     assert read_csv(target)[0]["cell_id"] == "B1:1:1"
+
+
+def test_the_plan_reason_is_written_in_the_briefings_language(tmp_path):
+    import dataclasses
+
+    settings = dataclasses.replace(Settings(home=tmp_path), language="en")
+    make_warehouse(settings, ["S1"], [entry("S1", 1)])
+    plans.write_patrol_plans(settings, AS_OF)
+    [row] = read_csv(settings.home / "plans" / "2026-03-11" / "S1.csv")
+    assert row["reason"].startswith("Hot 99% (z = 4.2, 3 recent cases); ")
+    assert row["reason_codes"] == "hot_class_3;top_period_1"

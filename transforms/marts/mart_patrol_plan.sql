@@ -34,9 +34,10 @@
 -- of $visit_minutes (Koper: about 15 minutes per visit), at least one visit and at most
 -- $plan_max_visit_minutes. Pairs are taken best first while their block still has duty time and
 -- the budget is not spent, up to $plan_max_entries entries.
--- reason: plain zh-CN text made from the structured columns; reason_codes: the same as codes
--- (hot_class_N or positive_z; top_period_N or profile_block; near_repeat_alert), ';'-separated.
--- The weekday and category labels are those of reports/messages.yaml (a test checks it).
+-- reason_codes: why the entry was chosen, as codes (hot_class_N or positive_z; top_period_N or
+-- profile_block; near_repeat_alert), ';'-separated, beside the structured columns they refer
+-- to; the pages and the plan CSV render them in words from reports/messages.yaml, in either
+-- language.
 with
 
 params as (
@@ -52,43 +53,6 @@ params as (
         cast($plan_max_visit_minutes as double) as max_visit_minutes,
         cast($alert_bonus_z as double) as alert_bonus_z,
         cast($window_days as integer) as window_days
-),
-
-weekday_labels as (
-    select
-        labels.weekday,
-        labels.weekday_label
-    from (
-        values
-        (1, '周一'), (2, '周二'), (3, '周三'), (4, '周四'), (5, '周五'), (6, '周六'), (7, '周日')
-    ) as labels (weekday, weekday_label)
-),
-
-category_labels as (
-    select
-        labels.category,
-        labels.category_label
-    from (
-        values
-        ('theft', '盗窃'),
-        ('burglary', '入室盗窃'),
-        ('vehicle_theft', '盗窃车辆'),
-        ('pickpocketing', '扒窃'),
-        ('fraud', '诈骗'),
-        ('robbery', '抢劫抢夺'),
-        ('assault', '殴打他人/伤害'),
-        ('drugs', '涉毒'),
-        ('gambling', '赌博'),
-        ('disorder', '寻衅滋事'),
-        ('prostitution', '卖淫嫖娼'),
-        ('neighbour_dispute', '邻里纠纷'),
-        ('family_dispute', '家庭纠纷'),
-        ('commercial_dispute', '经济纠纷'),
-        ('traffic_dispute', '交通纠纷'),
-        ('lost_property', '遗失物品'),
-        ('assistance', '求助'),
-        ('other', '其他')
-    ) as labels (category, category_label)
 ),
 
 stations as (
@@ -407,19 +371,6 @@ cell_segments as (
     ) = 1
 ),
 
--- the alert categories of each candidate cell, in words
-alert_labels as (
-    select
-        candidate_cells.station_id,
-        candidate_cells.cell_id,
-        string_agg(category_labels.category_label, '、' order by category_labels.category)
-            as labels
-    from candidate_cells
-    cross join unnest(string_split(candidate_cells.alert_categories, ',')) as split (category)
-    inner join category_labels on split.category = category_labels.category
-    group by all
-),
-
 -- pairs and minutes ------------------------------------------------------------------------
 pairs as (
     select
@@ -553,34 +504,6 @@ final as (
             end,
             case when planned.alert_ids is not null then 'near_repeat_alert' end
         ) as reason_codes,
-        concat_ws(
-            '；',
-            case
-                when planned.hot_class > 0
-                    then
-                        '热点等级 ' || planned.hot_class || '（z=' || printf('%.1f', planned.gi_z)
-                        || '，本格近期 ' || planned.cases || ' 起）'
-                when planned.gi_z > 0
-                    then '案件偏多（z=' || printf('%.1f', planned.gi_z) || '）'
-            end,
-            case
-                when planned.period_rank is not null
-                    then
-                        '高发时段 ' || weekday_labels.weekday_label || ' '
-                        || planned.block_start_hour || '–' || planned.block_end_hour || '时（第 '
-                        || planned.period_rank || ' 位，占 '
-                        || printf('%.0f', 100.0 * planned.period_share) || '%）'
-                else
-                    '时段 ' || weekday_labels.weekday_label || ' ' || planned.block_start_hour
-                    || '–' || planned.block_end_hour || '时（按近期发案时段分布）'
-            end,
-            case
-                when planned.alert_ids is not null
-                    then
-                        '近重复预警（' || coalesce(alert_labels.labels, planned.alert_categories)
-                        || '，有效至 ' || strftime(planned.alert_valid_until, '%m月%d日') || '）'
-            end
-        ) as reason,
         -- capacity behind the plan
         budgets.daily_officer_hours,
         budgets.officers_per_shift,
@@ -592,12 +515,9 @@ final as (
     cross join params
     inner join stations on planned.station_id = stations.station_id
     inner join budgets on planned.station_id = budgets.station_id
-    inner join weekday_labels on params.plan_weekday = weekday_labels.weekday
     left join communities on planned.community_id = communities.community_id
     left join cell_segments on planned.cell_id = cell_segments.cell_id
     left join road_segments on cell_segments.road_segment_id = road_segments.road_segment_id
-    left join alert_labels
-        on planned.station_id = alert_labels.station_id and planned.cell_id = alert_labels.cell_id
 )
 
 select * from final
