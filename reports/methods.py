@@ -29,8 +29,7 @@ from reports.sections.scorecard import NORMS
 
 METRICS_DOC = REPO_ROOT / "docs" / "metrics.md"
 MARTS_DIR = REPO_ROOT / "transforms" / "marts"
-# the SQL whose header comments the appendix shows: the marts the pages read, then the
-# reports' own queries that compute something (the trend series)
+# the SQL whose header comments the appendix shows: the marts the pages read
 SQL_SOURCES = (
     "mart_trends",
     "mart_kpis",
@@ -49,7 +48,7 @@ SQL_SOURCES = (
     "mart_patrol_plan",
     "mart_forecast_accuracy",
     "mart_emerging_hotspots",
-    "case_series",
+    "mart_case_series",
 )
 _CODE = re.compile(r"`([a-z][a-z0-9_]*)`")
 MODEL_PREFIXES = ("mart_", "dim_", "int_", "stg_")
@@ -179,8 +178,8 @@ DEFINITIONS: dict[str, tuple[str, ...]] = {
     "plan": ("mart_patrol_plan",),
     "scorecard": ("mart_station_scorecard",),
     "forecast": ("mart_forecast_accuracy",),
-    "trend_lines": ("page-flags-and-trend-charts", "sql-case_series"),
-    "control_bands": ("page-flags-and-trend-charts", "sql-case_series"),
+    "trend_lines": ("page-flags-and-trend-charts", "mart_case_series"),
+    "control_bands": ("page-flags-and-trend-charts", "mart_case_series"),
     "emerging": ("mart_emerging_hotspots",),
 }
 DEFINITIONS |= {

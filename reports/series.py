@@ -1,16 +1,12 @@
-"""The commander view's daily series: counts per day from queries/case_series.sql, the
-13 months against the same months last year, and rolling 28-day counts with their control band.
-
-Control band (documented in docs/metrics.md, "Page flags and trend charts"): for each day d,
-mu = the mean daily count over the 365 days ending 28 days before d (so the band never contains
-the 28 days it judges), times 28; the band is mu ± 2·sqrt(mu), the Poisson band of a 28-day
-count. It is drawn only where at least half of that year is in the warehouse's history.
-A history shorter than the charts' span shows what exists; nothing is extrapolated.
+"""The commander view's daily series, as mart_case_series computes it (queries/case_series.sql):
+every day's count, the rolling 28-day count and its Poisson control band are the mart's; here
+they are cut to the charts' spans: the 13 months against the same months last year, and the
+rolling counts of the last 3 years. A history shorter than the charts' span shows what exists;
+nothing is extrapolated.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 
 import polars as pl
@@ -18,7 +14,6 @@ import polars as pl
 YEARS = 3
 BASELINE_DAYS = 365
 ROLLING_DAYS = 28
-MIN_BASELINE_DAYS = 182
 PANELS_TOP_CATEGORIES = 5
 
 
@@ -43,16 +38,9 @@ def series_start(as_of: date) -> date:
 
 
 def daily_series(series: pl.DataFrame, first: date, as_of: date) -> pl.DataFrame:
-    """Daily counts per (dimension, category) summed over bureaus, every day from `first` to
-    `as_of` present (zeros included)."""
-    days = pl.DataFrame({"reported_date": pl.date_range(first, as_of, eager=True)})
-    keys = series.select("dimension", "category").unique()
-    grid = keys.join(days, how="cross")
-    totals = series.group_by("dimension", "category", "reported_date").agg(pl.col("cases").sum())
-    return (
-        grid.join(totals, on=["dimension", "category", "reported_date"], how="left")
-        .with_columns(pl.col("cases").fill_null(0))
-        .sort("dimension", "category", "reported_date")
+    """The mart's daily rows from `first` to `as_of` (every day present, zeros included)."""
+    return series.filter(pl.col("reported_date").is_between(first, as_of)).sort(
+        "dimension", "category", "reported_date"
     )
 
 
@@ -87,43 +75,16 @@ def monthly_rows(daily: pl.DataFrame, first: date, as_of: date) -> list[dict]:
 
 
 def rolling_rows(daily: pl.DataFrame, first: date, as_of: date) -> pl.DataFrame:
-    """Rolling 28-day counts over the last 3 years (where the history allows) with the control
-    band of each day (null where less than half of its baseline year is in the history)."""
-    values = daily["cases"].to_list()
-    dates = daily["reported_date"].to_list()
-    prefix = [0]
-    for v in values:
-        prefix.append(prefix[-1] + v)
+    """The mart's rolling 28-day counts over the last 3 years (where the history allows) with
+    the control band of each day (null where less than half of its baseline year is in the
+    history)."""
     start = max(first + timedelta(days=ROLLING_DAYS - 1), as_of - timedelta(days=365 * YEARS - 1))
-    out = {"reported_date": [], "rolling": [], "mean": [], "lower": [], "upper": []}
-    for index, day in enumerate(dates):
-        if day < start:
-            continue
-        rolling = prefix[index + 1] - prefix[index + 1 - ROLLING_DAYS]
-        base_end = index + 1 - ROLLING_DAYS  # exclusive: the day before the 28-day window
-        base_start = max(0, base_end - BASELINE_DAYS)
-        mean = lower = upper = None
-        if base_end - base_start >= MIN_BASELINE_DAYS:
-            mean = (prefix[base_end] - prefix[base_start]) / (base_end - base_start) * ROLLING_DAYS
-            lower = max(0.0, mean - 2 * math.sqrt(mean))
-            upper = mean + 2 * math.sqrt(mean)
-        for key, value in (
-            ("reported_date", day),
-            ("rolling", rolling),
-            ("mean", mean),
-            ("lower", lower),
-            ("upper", upper),
-        ):
-            out[key].append(value)
-    return pl.DataFrame(
-        out,
-        schema={
-            "reported_date": pl.Date,
-            "rolling": pl.Int64,
-            "mean": pl.Float64,
-            "lower": pl.Float64,
-            "upper": pl.Float64,
-        },
+    return daily.filter(pl.col("reported_date") >= start).select(
+        "reported_date",
+        pl.col("rolling_28d").alias("rolling"),
+        pl.col("band_mean").alias("mean"),
+        pl.col("band_lower").alias("lower"),
+        pl.col("band_upper").alias("upper"),
     )
 
 

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 
 import polars as pl
-import pytest
 
 from reports import series
 
@@ -36,14 +34,18 @@ def test_monthly_rows_cut_the_last_month_and_blank_months_before_the_history():
     assert all(r["last_year"] is None for r in rows)  # last year is before the history
 
 
-def test_rolling_counts_and_poisson_bands():
-    first, as_of = date(2025, 1, 1), date(2026, 6, 30)
-    rows = series.rolling_rows(daily(first, as_of, per_day=2), first, as_of)
-    assert rows["reported_date"][0] == first + timedelta(days=27)
-    assert set(rows["rolling"].to_list()) == {56}
-    banded = rows.filter(pl.col("mean").is_not_null())
-    # a band needs half a year of baseline ending 28 days before the day
-    assert banded["reported_date"][0] == first + timedelta(days=27 + series.MIN_BASELINE_DAYS)
-    assert banded["mean"][0] == pytest.approx(56)
-    assert banded["upper"][0] == pytest.approx(56 + 2 * math.sqrt(56))
-    assert banded["lower"][0] == pytest.approx(56 - 2 * math.sqrt(56))
+def test_rolling_rows_are_the_marts_last_three_years():
+    first, as_of = date(2022, 1, 1), date(2026, 6, 30)
+    rows = daily(first, as_of).with_columns(
+        pl.lit(28).alias("rolling_28d"),
+        pl.lit(28.0).alias("band_mean"),
+        pl.lit(17.4).alias("band_lower"),
+        pl.lit(38.6).alias("band_upper"),
+    )
+    got = series.rolling_rows(rows, first, as_of)
+    assert got["reported_date"][0] == as_of - timedelta(days=365 * series.YEARS - 1)
+    assert got.columns == ["reported_date", "rolling", "mean", "lower", "upper"]
+    # a history shorter than 3 years starts at its 28th day
+    assert series.rolling_rows(rows, as_of - timedelta(days=99), as_of)["reported_date"][0] == (
+        as_of - timedelta(days=72)
+    )
