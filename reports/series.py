@@ -17,20 +17,6 @@ ROLLING_DAYS = 28
 PANELS_TOP_CATEGORIES = 5
 
 
-def _month_start(day: date, back: int = 0) -> date:
-    """The first day of the month `back` months before `day`'s month."""
-    index = day.year * 12 + day.month - 1 - back
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _same_day_last_year(day: date) -> date:
-    """The same calendar day a year earlier (Feb 29 -> Feb 28)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
-
-
 def series_start(as_of: date) -> date:
     """The first day the charts can use: 3 years of rolling counts, each with its 28 days and
     the band's year of baseline before them."""
@@ -50,28 +36,15 @@ def panel_series(daily: pl.DataFrame, panel: tuple[str, str]) -> pl.DataFrame:
     return daily.filter((pl.col("dimension") == dimension) & (pl.col("category") == category))
 
 
-def monthly_rows(daily: pl.DataFrame, first: date, as_of: date) -> list[dict]:
-    """The 13 months ending with `as_of`'s month (the last one cut at `as_of`'s day) and the
-    same months a year earlier cut the same way; a month not wholly in the history is null."""
-    counts = dict(zip(daily["reported_date"].to_list(), daily["cases"].to_list(), strict=True))
-
-    def total(start: date, end: date):
-        if start < first:
-            return None
-        return sum(counts.get(start + timedelta(days=k), 0) for k in range((end - start).days + 1))
-
-    rows = []
-    for back in range(12, -1, -1):
-        start = _month_start(as_of, back)
-        end = as_of if back == 0 else _month_start(as_of, back - 1) - timedelta(days=1)
-        rows.append(
-            {
-                "month": start.strftime("%Y-%m"),
-                "current": total(start, end),
-                "last_year": total(_same_day_last_year(start), _same_day_last_year(end)),
-            }
-        )
-    return rows
+def monthly_rows(months: pl.DataFrame, panel: tuple[str, str]) -> list[dict]:
+    """One panel's 13 months (queries/case_series__months.sql: the last month cut at the page's
+    day, last year's months cut the same way, a month before the history null)."""
+    dimension, category = panel
+    rows = months.filter((pl.col("dimension") == dimension) & (pl.col("category") == category))
+    return [
+        {"month": r["month"], "current": r["current_cases"], "last_year": r["last_year_cases"]}
+        for r in rows.sort("month_index").iter_rows(named=True)
+    ]
 
 
 def rolling_rows(daily: pl.DataFrame, first: date, as_of: date) -> pl.DataFrame:

@@ -37,6 +37,7 @@ __all__ = ["build_trends", "latest_briefed_day", "publish_trends", "weekly_as_of
 QUERIES = (
     "history_start",
     "case_series",
+    "case_series__months",
     "scorecard",
     "kpis",
     "emerging",
@@ -185,7 +186,7 @@ def trend_figures(frames: Frames, first: date | None, as_of: date, msg: Messages
     chosen = series.panels(daily, as_of)
     titles = [panel_title(p, msg) for p in chosen]
     panel_days = [series.panel_series(daily, p) for p in chosen]
-    monthly = [series.monthly_rows(days, first, as_of) for days in panel_days]
+    monthly = [series.monthly_rows(frames["case_series__months"], p) for p in chosen]
     rolling = [series.rolling_rows(days, first, as_of) for days in panel_days]
     return {
         "monthly": figures.figure_html(
