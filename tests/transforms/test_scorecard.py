@@ -355,3 +355,25 @@ def test_the_league_ranks_every_station_on_the_four_kpis(county):
         ("S5", 1, 1, None, 1.0, 4),
         ("S1", 5, 5, 1, 3.0, 5),
     ]
+
+
+def test_a_bureau_counts_its_stations_that_meet_every_norm_they_have_a_figure_for(county):
+    norms = (
+        "meets_officer_norm",
+        "meets_force_share_norm",
+        "meets_residents_norm",
+        "meets_office_coverage_norm",
+        "meets_must_build_norm",
+    )
+    cards = county.frame(
+        "select * from mart_station_scorecard where as_of_date = $d", params={"d": AS_OF}
+    ).to_dicts()
+    for bureau_id, met in (("B1", 2), ("B2", 0)):
+        flags = [
+            [c[n] for n in norms if c[n] is not None] for c in cards if c["bureau_id"] == bureau_id
+        ]
+        assert sum(1 for known in flags if known and all(known)) == met
+        row = kpis(county, "bureau", bureau_id)
+        assert (row["stations_meeting_norms"], row["stations"]) == (met, len(flags))
+    # S3 is one officer below the township norm: it cannot meet them all
+    assert kpis(county, "station", "S3")["stations_meeting_norms"] == 0

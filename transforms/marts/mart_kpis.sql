@@ -22,6 +22,8 @@
 --   callbacks reached), higher is better: previous_*, *_change in percentage points, *_flag
 --   ('better' or 'worse' than the previous window, 'no_previous' when either side is missing
 --   or the previous window is incomplete). No significance test: the direction only.
+-- - stations_meeting_norms: the scope's stations that meet every norm they have a figure for
+--   (mart_station_scorecard's meets_* flags; a station with no figure at all does not count).
 -- - The league (the commander view and the league tables): among the rows of one scope (every
 --   station of the region, every bureau), rank_* on each KPI (1 = fewest cases / highest rate,
 --   ties share the lowest rank, null when the KPI is), mean_rank = the mean of the known ranks,
@@ -40,7 +42,25 @@ history as (
 ),
 
 station_cards as (
-    select mart_station_scorecard.*
+    select
+        mart_station_scorecard.*,
+        -- every norm the station has a figure for is met (and it has one at least)
+        coalesce(
+            greatest(
+                mart_station_scorecard.meets_officer_norm,
+                mart_station_scorecard.meets_force_share_norm,
+                mart_station_scorecard.meets_residents_norm,
+                mart_station_scorecard.meets_office_coverage_norm,
+                mart_station_scorecard.meets_must_build_norm
+            )
+            is not null
+            and coalesce(mart_station_scorecard.meets_officer_norm, true)
+            and coalesce(mart_station_scorecard.meets_force_share_norm, true)
+            and coalesce(mart_station_scorecard.meets_residents_norm, true)
+            and coalesce(mart_station_scorecard.meets_office_coverage_norm, true)
+            and coalesce(mart_station_scorecard.meets_must_build_norm, true),
+            false
+        ) as meets_all_norms
     from mart_station_scorecard
     cross join params
     where mart_station_scorecard.as_of_date = params.as_of_date
@@ -72,6 +92,7 @@ pooled as (
         scope,
         scope_id,
         count(*) as stations,
+        count(*) filter (where meets_all_norms) as stations_meeting_norms,
         cast(sum(kpi_few_cases) as bigint) as kpi_few_cases,
         cast(sum(previous_kpi_few_cases) as bigint) as previous_kpi_few_cases,
         bool_and(previous_kpi_few_cases is not null) as has_previous_few_cases,
@@ -114,6 +135,7 @@ final as (
         rates.scope,
         rates.scope_id,
         rates.stations,
+        rates.stations_meeting_norms,
         rates.is_previous_complete,
         -- 发案少: criminal cases
         rates.kpi_few_cases,
