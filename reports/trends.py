@@ -72,13 +72,10 @@ def emerging_rows(
     msg: Messages,
     limit: int = 30,
 ) -> tuple[list[dict], int]:
-    """Hot-spot patterns per community: cells of each Esri category, the emerging ones first."""
+    """Hot-spot patterns per community (queries/emerging.sql): cells of each Esri category, in
+    the query's order, the most emerging first."""
     if emerging.height == 0:
         return [], 0
-    hot = emerging.filter(pl.col("spot_type") == "hot")
-    if hot.height == 0:
-        return [], 0
-    counts = hot.group_by("community_id", "pattern").agg(pl.len().alias("cells"))
     names = (
         dict(communities.select("community_id", "community_name").iter_rows())
         if communities.height
@@ -92,12 +89,12 @@ def emerging_rows(
     station_names = (
         dict(stations.select("station_id", "station_name").iter_rows()) if stations.height else {}
     )
-    by_community: dict[str, dict] = {}
-    for community_id, pattern, cells in counts.iter_rows():
-        by_community.setdefault(community_id, {})[pattern] = cells
+    by_community: dict[int, tuple] = {}
+    for row in emerging.sort("community_rank").iter_rows(named=True):
+        _, cells = by_community.setdefault(row["community_rank"], (row["community_id"], {}))
+        cells[row["pattern"]] = row["cells"]
     rows = []
-    for community_id, patterns in by_community.items():
-        emerging_cells = sum(patterns.get(p, 0) for p in ("new", "consecutive", "intensifying"))
+    for community_id, patterns in by_community.values():
         station_id = station_of.get(community_id)
         rows.append(
             {
@@ -108,10 +105,8 @@ def emerging_rows(
                     fmt_int(patterns.get(p, 0)) if patterns.get(p) else ""
                     for p in EMERGING_PATTERNS
                 ],
-                "order": (-emerging_cells, -patterns.get("persistent", 0), community_id or ""),
             }
         )
-    rows.sort(key=lambda r: r["order"])
     return rows[:limit], len(rows)
 
 

@@ -41,3 +41,23 @@ def test_the_hotspot_map_gets_each_bureaus_lattice_with_its_cells():
     lattice = cells.row(0, named=True)
     assert round(lattice["lon0"], 9) == 125.0 and round(lattice["lon_step"], 9) == 0.003
     assert round(lattice["lat0"], 9) == 43.8 and round(lattice["lat_step"], 9) == 0.002
+
+
+def test_emerging_communities_are_ranked_by_the_marts_emerging_flag():
+    con = duckdb.connect()
+    con.execute(
+        "create table mart_emerging_hotspots as select * from (values "
+        "('M1', 'persistent', 'hot', false), ('M1', 'persistent', 'hot', false), "
+        "('M2', 'new', 'hot', true), ('M2', 'sporadic', 'hot', false), "
+        "('M3', 'new', 'cold', false), ('M4', 'no_pattern', 'hot', false)) "
+        "as t(community_id, pattern, spot_type, is_emerging_hot_spot)"
+    )
+    con.execute("alter table mart_emerging_hotspots add column as_of_date date")
+    con.execute("update mart_emerging_hotspots set as_of_date = ?", [AS_OF])
+    rows = data.run_query(con, "emerging", {"as_of_date": AS_OF}).rows()
+    # M2's one emerging cell beats M1's two persistent ones; cold spots and no pattern are out
+    assert rows == [
+        (1, "M2", 1, "new", 1),
+        (1, "M2", 1, "sporadic", 1),
+        (2, "M1", 0, "persistent", 2),
+    ]
