@@ -37,6 +37,8 @@ def test_daily_counts_compare_the_day_with_the_previous_seven(tiny):
     assert got[("station", "S1", "theft")] == (1, 1)
     assert got[("station", "S2", "theft")] == (0, 1)
     assert got[("station", "S1", "fraud")] == (1, 0)
+    # the region is every bureau: here B1's counts
+    assert got[("region", "all", "all")] == got[("bureau", "B1", "all")]
 
 
 def test_time_profile_spreads_each_case_over_its_window(tiny):
@@ -83,9 +85,10 @@ def test_time_profile_spreads_each_case_over_its_window(tiny):
     assert totals["S1"] == pytest.approx(2.0)
     assert totals["S2"] == pytest.approx(1.0)
     assert totals["B1"] == pytest.approx(3.0)
-    # every scope has all 7 x 24 cells
+    assert totals["all"] == pytest.approx(3.0)  # the region: every bureau
+    # every scope (S1, S2, B1 and the region) has all 7 x 24 cells
     assert tiny.rows("select count(*) from mart_time_profile where as_of_date = ?", [AS_OF]) == [
-        (168 * 3,)
+        (168 * 4,)
     ]
 
 
