@@ -16,7 +16,8 @@ asset event, so with a daily asset it would run every day. The page is built for
 day on or before Sunday that has a published briefing, so a late daily run gives last
 Saturday's view, never a half-built one.
 
-All work lives in `reports/trends.py`; this file only wires it. See docs/ARCHITECTURE.md#pages.
+All work lives in `reports/trends.py` (with `reports/series.py` and `reports/schedule.py`);
+this file only wires it. See docs/ARCHITECTURE.md#pages.
 """
 
 from __future__ import annotations
