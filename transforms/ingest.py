@@ -96,7 +96,7 @@ def _load_file(con, settings: Settings, schema, landed: LandedFile, batch_id, lo
     feed, table = schema.feed, warehouse.raw_table(schema.feed)
     rows = 0
     try:
-        fmt, encoding, batches = iter_file(landed.path, schema, settings.ingest_batch_rows)
+        batches = iter_file(landed.path, schema, settings.ingest_batch_rows)
         for batch in batches:
             if batch.height:
                 warehouse.append_frame(
@@ -108,6 +108,8 @@ def _load_file(con, settings: Settings, schema, landed: LandedFile, batch_id, lo
                     ),
                 )
             rows += batch.height
+            del batch  # released before the next one is read
+        fmt, encoding = batches.file_format, batches.encoding  # the encoding: once read
         manifest = _manifest_row(
             feed, landed, batch_id, fmt, encoding, rows, "read", None, loaded_at
         )
