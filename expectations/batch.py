@@ -3,8 +3,8 @@
 The batch stays in DuckDB, which works out of core; Python only ever holds one chunk:
 1. `type_rows`: chunk by chunk (at most `validate_chunk_rows` rows at a time), each raw
    row gets a `_row_id` (in partition, file and line order) and the MD5 of its contract values
-   as landed text (`_row_hash`); Polars types the text to the contract and adds the derived
-   check columns that need only the row itself.
+   as landed text (`_row_hash`; a damaged record's: of its raw record); Polars types the text
+   to the contract and adds the derived check columns that need only the row itself.
 2. `flag_rows`: in SQL over the whole batch, the checks that need other rows: a GPS fix's
    implied speed from its device's neighbours (`_implied_speed_kmh`, across chunk and file
    boundaries) and exact duplicates of an earlier row of the batch or of an accepted row.
@@ -72,7 +72,7 @@ def type_rows(con, schema: FeedSchema, params: dict, rows: int, chunk_rows: int)
     done = 0
     for paths, start, end in _chunks(files, chunk_rows):
         chunk = con.sql(
-            f"select md5(to_json({{{landed}}})) as _row_hash, * exclude (_raw_record) "
+            f"select {_ROW_HASH.format(landed=landed)} as _row_hash, * exclude (_raw_record) "
             f"from {raw} where _file_path in (select unnest($paths)) "
             "and _line_number >= $start and _line_number < $end "
             "order by _partition_date, _file_path, _line_number",
@@ -87,6 +87,15 @@ def type_rows(con, schema: FeedSchema, params: dict, rows: int, chunk_rows: int)
         _append(con, TYPED, typed, create=done == 0)
         done += chunk.height
         log.info("%s: typed %d of %d rows", schema.feed, done, rows)
+
+
+# A row's hash: its contract values as landed text. A damaged record (one that could not be split
+# into fields, `_malformed`) has no values, so it is hashed by its raw record (its file and line
+# when the raw record is deferred): two different damaged records are never "duplicates".
+_ROW_HASH = (
+    "md5(case when _malformed is null then cast(to_json({{{landed}}}) as varchar) "
+    "else 'malformed:' || coalesce(_raw_record, _file_path || ':' || _line_number) end)"
+)
 
 
 def _chunks(files: list[tuple], chunk_rows: int):
