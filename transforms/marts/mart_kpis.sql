@@ -123,7 +123,14 @@ rates as (
         cast(pooled.callbacks_satisfied as double)
         / nullif(pooled.callbacks_reached, 0) as kpi_satisfaction,
         cast(pooled.previous_callbacks_satisfied as double)
-        / nullif(pooled.previous_callbacks_reached, 0) as previous_kpi_satisfaction
+        / nullif(pooled.previous_callbacks_reached, 0) as previous_kpi_satisfaction,
+        -- the counts' changes, judged once: z and p here, the flag below
+        poisson_z(pooled.kpi_few_cases, pooled.previous_kpi_few_cases) as kpi_few_cases_z,
+        count_change_p(pooled.kpi_few_cases, pooled.previous_kpi_few_cases, 0.5)
+            as kpi_few_cases_p,
+        poisson_z(pooled.kpi_good_order, pooled.previous_kpi_good_order) as kpi_good_order_z,
+        count_change_p(pooled.kpi_good_order, pooled.previous_kpi_good_order, 0.5)
+            as kpi_good_order_p
     from pooled
     cross join params
     cross join history
@@ -141,12 +148,11 @@ final as (
         rates.kpi_few_cases,
         rates.previous_kpi_few_cases,
         rates.kpi_few_cases - rates.previous_kpi_few_cases as kpi_few_cases_change,
-        poisson_z(rates.kpi_few_cases, rates.previous_kpi_few_cases) as kpi_few_cases_z,
-        count_change_p(rates.kpi_few_cases, rates.previous_kpi_few_cases, 0.5)
-            as kpi_few_cases_p,
+        rates.kpi_few_cases_z,
+        rates.kpi_few_cases_p,
         count_change_flag(
-            poisson_z(rates.kpi_few_cases, rates.previous_kpi_few_cases),
-            count_change_p(rates.kpi_few_cases, rates.previous_kpi_few_cases, 0.5),
+            rates.kpi_few_cases_z,
+            rates.kpi_few_cases_p,
             rates.is_previous_complete and rates.has_previous_few_cases,
             params.significance_z
         ) as kpi_few_cases_flag,
@@ -154,12 +160,11 @@ final as (
         rates.kpi_good_order,
         rates.previous_kpi_good_order,
         rates.kpi_good_order - rates.previous_kpi_good_order as kpi_good_order_change,
-        poisson_z(rates.kpi_good_order, rates.previous_kpi_good_order) as kpi_good_order_z,
-        count_change_p(rates.kpi_good_order, rates.previous_kpi_good_order, 0.5)
-            as kpi_good_order_p,
+        rates.kpi_good_order_z,
+        rates.kpi_good_order_p,
         count_change_flag(
-            poisson_z(rates.kpi_good_order, rates.previous_kpi_good_order),
-            count_change_p(rates.kpi_good_order, rates.previous_kpi_good_order, 0.5),
+            rates.kpi_good_order_z,
+            rates.kpi_good_order_p,
             rates.is_previous_complete and rates.has_previous_good_order,
             params.significance_z
         ) as kpi_good_order_flag,
