@@ -1,4 +1,4 @@
-# beatbrief: make demo | make test | make bench | make lint | make fmt | make airflow
+# beatbrief: make demo | make test | make bench | make lint | make fmt | make airflow | make cluster
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -13,8 +13,15 @@ DEMO_DATE ?= 2026-11-27
 DEMO_DAYS ?= 400
 DEMO_SEED ?= 20261128
 AIRFLOW_PORT ?= 8080
+# make cluster: Celery workers, the PostgreSQL database on 127.0.0.1:5432 and the Redis
+# database index on 127.0.0.1:6379 it uses; make services keeps its servers in SERVICES_DIR.
+CLUSTER_WORKERS ?= 2
+CLUSTER_DB ?= beatbrief_airflow
+CLUSTER_REDIS_DB ?= 0
+SERVICES_DIR ?= $(CURDIR)/.services
 
-.PHONY: help setup browser demo test bench lint fmt airflow clean
+.PHONY: help setup browser services services-stop demo test bench lint fmt airflow cluster \
+	cluster-stop clean
 
 help:
 	@echo "make demo     simulate the demo county and run the daily DAG for $(DEMO_DATE)"
@@ -22,6 +29,8 @@ help:
 	@echo "make bench    time every stage at county and province scale against a bare DuckDB pass"
 	@echo "make lint     ruff + sqlfluff;  make fmt: format"
 	@echo "make airflow  Airflow UI on http://127.0.0.1:$(AIRFLOW_PORT) with the project's DAGs"
+	@echo "make services PostgreSQL and Redis on 127.0.0.1 (reused if they answer; make services-stop)"
+	@echo "make cluster  the same on Celery: $(CLUSTER_WORKERS) workers, PostgreSQL, Redis (make cluster-stop)"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -43,7 +52,7 @@ demo: setup
 	$(UV) run beatbrief run --home "$(BEATBRIEF_HOME)" --date $(DEMO_DATE) && \
 	echo "demo finished in $$(( $$(date +%s) - start )) s"
 
-test: setup browser
+test: setup browser services
 	$(UV) run pytest -q; rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
 bench: setup
@@ -61,6 +70,23 @@ fmt: setup
 
 airflow: setup
 	$(UV) run python -m beatbrief.airflow_runner serve --home "$(BEATBRIEF_HOME)" --port $(AIRFLOW_PORT)
+
+# PostgreSQL (trust auth) and Redis on 127.0.0.1: reused when they answer, else installed with
+# apt-get (as root) and started under SERVICES_DIR; services-stop stops only what that started.
+services: setup
+	@$(UV) run python -m beatbrief.services start --dir "$(SERVICES_DIR)"
+
+services-stop: setup
+	@$(UV) run python -m beatbrief.services stop --dir "$(SERVICES_DIR)"
+
+# Detached: returns once every component is healthy; AIRFLOW__* variables set in the
+# environment win over the cluster's defaults.
+cluster: setup
+	$(UV) run python -m beatbrief.cluster start --home "$(BEATBRIEF_HOME)" --port $(AIRFLOW_PORT) \
+	  --workers $(CLUSTER_WORKERS) --db "$(CLUSTER_DB)" --redis-db $(CLUSTER_REDIS_DB)
+
+cluster-stop: setup
+	$(UV) run python -m beatbrief.cluster stop --home "$(BEATBRIEF_HOME)"
 
 clean:
 	rm -rf var .pycache .pytest_cache test-output

@@ -5,6 +5,9 @@ everything here sets ``os.environ`` first and imports airflow lazily inside func
 
 ``python -m beatbrief.airflow_runner serve --home DIR --port N`` (used by ``make airflow``)
 starts api-server, scheduler, dag-processor and triggerer bound to 127.0.0.1 only.
+
+The metadata DB and the executor default to SQLite and the LocalExecutor, but a connection
+string or executor the user set in the environment is kept (beatbrief.cluster relies on that).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
@@ -34,6 +37,8 @@ from typing import IO
 from beatbrief.config import REPO_ROOT, TIMEZONE, Settings
 
 DAG_ID = "beatbrief_daily"
+# the daily DAG's task whose return value is the day's top page (the province roll-up)
+BRIEFING_TASK = "province"
 DEFAULT_PORT = 8080
 HOST = "127.0.0.1"
 UI_USER = "admin"
@@ -60,6 +65,11 @@ RUN_QUIET_NAMESPACES = (
     "py.warnings=ERROR",
 )
 MIGRATED_MARKER = ".beatbrief-migrated"
+# Deployment settings the user may choose; airflow_env only fills them in when unset.
+USER_OWNED = ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__EXECUTOR")
+# The values beatbrief filled in (JSON), so that a child process does not take a parent's
+# defaults (say the test session's SQLite file) for the user's own settings.
+DEFAULTS_VAR = "BEATBRIEF_AIRFLOW_DEFAULTS"
 COMPONENTS: dict[str, list[str]] = {
     # The log servers of scheduler and triggerer would bind every interface (host ""), and
     # the api-server reads task logs from the shared local log folder anyway.
@@ -80,8 +90,24 @@ def airflow_env(
 ) -> dict[str, str]:
     """Environment that points Airflow at HOME/airflow, the repo's dags/ and 127.0.0.1:port.
 
-    ``dags_folder`` replaces the repo's dags/ (tests only); ``quiet_tasks`` is for in-process runs.
+    The metadata DB is HOME/airflow/airflow.db and the executor the LocalExecutor unless the
+    user set them (USER_OWNED). ``dags_folder`` replaces the repo's dags/ (tests only);
+    ``quiet_tasks`` is for in-process runs.
     """
+    defaults = airflow_defaults(
+        settings, dags_folder=dags_folder, port=port, quiet_tasks=quiet_tasks
+    )
+    return with_user_settings(defaults, USER_OWNED)
+
+
+def airflow_defaults(
+    settings: Settings,
+    *,
+    dags_folder: Path | None = None,
+    port: int = DEFAULT_PORT,
+    quiet_tasks: bool = False,
+) -> dict[str, str]:
+    """airflow_env before the user's own settings are applied."""
     quiet = RUN_QUIET_NAMESPACES if quiet_tasks else QUIET_NAMESPACES
     home = settings.airflow_home.resolve()
     base_url = f"http://{HOST}:{port}"
@@ -116,6 +142,32 @@ def airflow_env(
         # Every UI poll would otherwise print an access-log line.
         "AIRFLOW__LOGGING__UVICORN_LOGGING_LEVEL": "WARNING",
     }
+
+
+def user_settings() -> dict[str, str]:
+    """The Airflow variables in os.environ that the user set, not beatbrief for a parent."""
+    try:
+        ours = json.loads(os.environ.get(DEFAULTS_VAR) or "{}")
+    except ValueError:
+        ours = {}
+    if not isinstance(ours, dict):
+        ours = {}
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith("AIRFLOW") and value and ours.get(name) != value
+    }
+
+
+def with_user_settings(defaults: dict[str, str], owned: Iterable[str]) -> dict[str, str]:
+    """defaults where the user's own value of each owned variable wins; records the rest."""
+    names = set(owned)
+    user = {name: value for name, value in user_settings().items() if name in names}
+    env = {**defaults, **user}
+    env[DEFAULTS_VAR] = json.dumps(
+        {name: value for name, value in defaults.items() if name not in user}, sort_keys=True
+    )
+    return env
 
 
 def _passwords_file(airflow_home: Path) -> Path:
@@ -155,14 +207,20 @@ def prepare_airflow(
 ) -> Path:
     """Apply airflow_env to os.environ, then migrate the metadata DB once; return AIRFLOW_HOME."""
     env = airflow_env(settings, dags_folder=dags_folder, port=port, quiet_tasks=quiet_tasks)
+    return apply_airflow_env(env)
+
+
+def apply_airflow_env(env: dict[str, str]) -> Path:
+    """Apply env to os.environ, then migrate its metadata DB once; return AIRFLOW_HOME."""
     _check_not_configured_elsewhere(env)
     os.environ.update(env)
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
+    conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     # One lock per home: `make airflow` and `beatbrief run` may start at the same moment.
     with _locked(home / ".beatbrief-migrate.lock"):
-        if not is_migrated(home):
-            _migrate(home)
+        if not is_migrated(home, conn):
+            _migrate(home, conn)
     return home
 
 
@@ -177,8 +235,15 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _db_stamp(home: Path) -> str | None:
-    """Installed Airflow version and the DB's alembic revision, or None if not migrated."""
+def _db_stamp(home: Path, conn: str | None = None) -> str | None:
+    """Installed Airflow version and the DB's alembic revision, or None if not migrated.
+
+    ``conn`` is the metadata DB's URL; None means the default HOME/airflow.db, which is read
+    with sqlite3 alone. Any other DB is read through SQLAlchemy, and its URL (without the
+    password) is part of the stamp.
+    """
+    if conn is not None and conn != f"sqlite:///{home / 'airflow.db'}":
+        return _db_stamp_by_url(conn)
     db = home / "airflow.db"
     if not db.exists():
         return None
@@ -192,16 +257,39 @@ def _db_stamp(home: Path) -> str | None:
     )
 
 
-def is_migrated(airflow_home: Path) -> bool:
-    """Whether the DB was migrated by this Airflow version (cheap: no airflow import)."""
+def _db_stamp_by_url(conn: str) -> str | None:
+    """_db_stamp of the metadata DB at the SQLAlchemy URL conn (None if unreachable too)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    url = make_url(conn)
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as con:
+            row = con.execute(text("SELECT version_num FROM alembic_version")).fetchone()
+    except SQLAlchemyError:  # no such table yet, or no such database: migrate (and tell)
+        return None
+    finally:
+        engine.dispose()
+    if row is None:
+        return None
+    where = url.render_as_string(hide_password=True)
+    return f"apache-airflow-core {version('apache-airflow-core')} revision {row[0]} in {where}"
+
+
+def is_migrated(airflow_home: Path, conn: str | None = None) -> bool:
+    """Whether the DB at conn (default HOME/airflow.db) was migrated by this Airflow version
+    (cheap: no airflow import)."""
     marker = airflow_home / MIGRATED_MARKER
     if not (marker.exists() and (airflow_home / "airflow.cfg").exists()):
         return False
-    stamp = _db_stamp(airflow_home)
+    stamp = _db_stamp(airflow_home, conn)
     return stamp is not None and marker.read_text(encoding="utf-8").strip() == stamp
 
 
-def _migrate(home: Path) -> None:
+def _migrate(home: Path, conn: str | None = None) -> None:
     """Create or upgrade the metadata DB and write airflow.cfg; mark the home as migrated."""
     from airflow.configuration import write_default_airflow_configuration_if_needed
     from airflow.utils import db
@@ -214,7 +302,7 @@ def _migrate(home: Path) -> None:
     # four components starting at once would each invent a different secret: the api-server
     # would then reject the scheduler's task tokens.
     write_default_airflow_configuration_if_needed()
-    stamp = _db_stamp(home)
+    stamp = _db_stamp(home, conn)
     if stamp is None:
         raise RuntimeError(f"airflow DB in {home} has no alembic revision after migration")
     (home / MIGRATED_MARKER).write_text(stamp + "\n", encoding="utf-8")
@@ -275,7 +363,7 @@ def run_daily(settings: Settings, as_of: date, *, dags_folder: Path | None = Non
     if run.state != "success":
         states = task_states(run.run_id)
         print(run_failure(dag, as_of, run.run_id, states), file=sys.stderr)
-        if states.get("publish") == "success":  # a failed feed still gets its briefing
+        if states.get(BRIEFING_TASK) == "success":  # a failed feed still gets its briefing
             print(f"briefing (with a banner naming the failure): {briefing}")
         return 1
     if not briefing.exists():
@@ -288,60 +376,77 @@ def run_daily(settings: Settings, as_of: date, *, dags_folder: Path | None = Non
 def run_failure(dag, as_of: date, run_id: str, states: dict[str, str]) -> str:
     """One line naming the run's first failed task and its error (the `finish` task's verdict
     when it ran, else the tasks' own recorded errors)."""
-    from beatbrief.outcome import failed_tasks, failure_line
+    from beatbrief.outcome import failed_tasks, failure_line, instance_order
 
-    errors = task_errors(run_id, failed_tasks(states, list(dag.task_ids)))
+    order = instance_order(list(dag.task_ids), states)
+    failed = failed_tasks(states, list(order))
+    errors = task_errors(run_id, {key: order[key] for key in failed})
     if states.get("finish") == "failed" and errors.get("finish"):
         return errors["finish"]
-    order = [t for t in dag.task_ids if t != "finish"]
-    line = failure_line(DAG_ID, as_of.isoformat(), states, order, errors)
+    names = _xcom(run_id, "bureaus", "return_value")
+    line = failure_line(
+        DAG_ID,
+        as_of.isoformat(),
+        states,
+        [key for key in order if key != "finish"],
+        errors,
+        names if isinstance(names, list) else None,
+    )
     return line or f"{DAG_ID} {as_of} failed (run {run_id}), but no task recorded a failure"
 
 
-def task_errors(run_id: str, task_ids: list[str]) -> dict[str, str]:
-    """The error each of task_ids recorded when it failed (XCom `error`)."""
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    from beatbrief.outcome import ERROR_KEY
-
-    errors: dict[str, str] = {}
-    with create_session() as session:
-        for task_id in task_ids:
-            query = XComModel.get_many(
-                run_id=run_id, dag_ids=DAG_ID, task_ids=task_id, key=ERROR_KEY, limit=1
-            )
-            row = session.scalars(query).first()
-            value = XComModel.deserialize_value(row) if row is not None else None
-            if isinstance(value, str):
-                errors[task_id] = value
-    return errors
-
-
-def task_states(run_id: str) -> dict[str, str]:
-    """Task id -> state of every task instance of one beatbrief_daily run."""
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    query = select(TaskInstance.task_id, TaskInstance.state).where(
-        TaskInstance.dag_id == DAG_ID, TaskInstance.run_id == run_id
-    )
-    with create_session() as session:
-        return {task_id: str(state or "none") for task_id, state in session.execute(query)}
-
-
-def briefing_path(settings: Settings, as_of: date, run_id: str) -> Path:
-    """The publish task's returned path, or where publish writes by convention."""
+def _xcom(run_id: str, task_id: str, key: str, map_index: int | None = None):
+    """One XCom value of a task instance of the run (None when there is none)."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
     query = XComModel.get_many(
-        run_id=run_id, dag_ids=DAG_ID, task_ids="publish", key="return_value", limit=1
+        run_id=run_id,
+        dag_ids=DAG_ID,
+        task_ids=task_id,
+        key=key,
+        map_indexes=map_index if map_index is not None else -1,
+        limit=1,
     )
     with create_session() as session:
         row = session.scalars(query).first()
-        value = XComModel.deserialize_value(row) if row is not None else None
+        return XComModel.deserialize_value(row) if row is not None else None
+
+
+def task_errors(run_id: str, instances: dict[str, tuple[str, int | None]]) -> dict[str, str]:
+    """The error each task instance (key -> task id and map index) recorded when it failed
+    (XCom `error`)."""
+    from beatbrief.outcome import ERROR_KEY
+
+    errors: dict[str, str] = {}
+    for key, (task_id, map_index) in instances.items():
+        value = _xcom(run_id, task_id, ERROR_KEY, map_index)
+        if isinstance(value, str):
+            errors[key] = value
+    return errors
+
+
+def task_states(run_id: str) -> dict[str, str]:
+    """The state of every task instance of one beatbrief_daily run, keyed as Airflow's
+    task-state API keys them: the task id, or `<task_id>_<map_index>` for a mapped one."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    query = select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state).where(
+        TaskInstance.dag_id == DAG_ID, TaskInstance.run_id == run_id
+    )
+    with create_session() as session:
+        return {
+            (task_id if index < 0 else f"{task_id}_{index}"): str(state or "none")
+            for task_id, index, state in session.execute(query)
+        }
+
+
+def briefing_path(settings: Settings, as_of: date, run_id: str) -> Path:
+    """The province task's returned path (the day's top page), or where it writes by
+    convention."""
+    value = _xcom(run_id, BRIEFING_TASK, "return_value")
     return Path(value) if isinstance(value, str) else settings.briefing_dir(as_of) / "index.html"
 
 
@@ -380,24 +485,64 @@ def _pump(name: str, stream: IO[bytes]) -> None:
         sys.stdout.flush()
 
 
-def _healthy(port: int) -> bool:
-    """Whether the api-server answers its health endpoint."""
+def _healthy(port: int, components: Iterable[str] = ()) -> bool:
+    """Whether the api-server answers its health endpoint, reporting each of components
+    (metadatabase, scheduler, dag_processor, triggerer) healthy."""
     url = f"http://{HOST}:{port}/api/v2/monitor/health"
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (OSError, urllib.error.URLError):
+            if response.status != 200:
+                return False
+            health = json.loads(response.read() or b"{}") if components else {}
+    except (OSError, urllib.error.URLError, ValueError):
         return False
+    return all((health.get(name) or {}).get("status") == "healthy" for name in components)
 
 
-def _wait(procs: list[subprocess.Popen[bytes]], seconds: float) -> list[subprocess.Popen[bytes]]:
-    """Wait up to seconds for procs to exit; return those still running."""
+def _alive(proc) -> bool:
+    """Whether a psutil.Process still runs; a zombie counts as gone (and is reaped if ours)."""
+    import psutil
+
+    try:
+        if proc.status() != psutil.STATUS_ZOMBIE:
+            return True
+    except psutil.NoSuchProcess:
+        return False
+    # Detached components are orphans, and init does not always reap them promptly.
+    with contextlib.suppress(psutil.Error, ChildProcessError):
+        proc.wait(timeout=0)
+    return False
+
+
+def _wait(procs: list, seconds: float) -> list:
+    """Wait up to seconds for the psutil.Processes procs to exit; return those still running."""
     deadline = time.monotonic() + seconds
-    running = [proc for proc in procs if proc.poll() is None]
+    running = [proc for proc in procs if _alive(proc)]
     while running and time.monotonic() < deadline:
         time.sleep(0.1)
-        running = [proc for proc in running if proc.poll() is None]
+        running = [proc for proc in running if _alive(proc)]
     return running
+
+
+def _terminate(leaders: list, family: list, *, settle_s: float, grace_s: float = 20.0) -> list:
+    """Stop the leaders (psutil.Processes) as Ctrl-C does, then harder; then kill whatever is
+    left of family (everything they started). Returns the processes that had to be killed."""
+    import psutil  # an Airflow dependency
+
+    running = _wait(leaders, settle_s)
+    # SIGINT first, as Ctrl-C: the scheduler's LocalExecutor workers ignore it and the scheduler
+    # shuts them down in order (a SIGTERM to everyone left the scheduler and a worker hanging).
+    for signum, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, 10.0)):
+        for proc in running:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.send_signal(signum)
+        running = _wait(running, wait_s)
+    survivors = _wait([*family, *running], 0.5)
+    for proc in survivors:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    _wait(survivors, 5.0)
+    return survivors
 
 
 def _stop(procs: dict[str, subprocess.Popen[bytes]], grace_s: float = 20.0) -> None:
@@ -409,20 +554,14 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]], grace_s: float = 20.0) -> N
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
     family = psutil.Process().children(recursive=True)
+    leaders = []
+    for proc in procs.values():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if proc.poll() is None:
+                leaders.append(psutil.Process(proc.pid))
     # After Ctrl-C the components got SIGINT from the terminal already, and a second one makes
     # the triggerer and uvicorn abort instead of shutting down cleanly: give them a moment.
-    running = _wait(list(procs.values()), 3.0)
-    # Then SIGINT, as Ctrl-C: the scheduler's LocalExecutor workers ignore it and the scheduler
-    # shuts them down in order (a SIGTERM to everyone left the scheduler and a worker hanging).
-    for signum, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, 10.0)):
-        for proc in running:
-            proc.send_signal(signum)
-        running = _wait(running, wait_s)
-    _, survivors = psutil.wait_procs(family, timeout=0.5)
-    for proc in survivors:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.kill()
-    psutil.wait_procs(survivors, timeout=5)
+    _terminate(leaders, family, settle_s=3.0, grace_s=grace_s)
     for proc in procs.values():
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=1)

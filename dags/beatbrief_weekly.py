@@ -2,10 +2,13 @@
 ### beatbrief_weekly: the commander view every Monday morning
 
 Runs at 07:30 Beijing time every Monday, after the daily run of 06:00 has briefed on Sunday,
-and writes `HOME/trends/<date>/index.html`: 13-month and 3-year trend lines with the same
-period last year and control bands, emerging hotspots per community, the league table of
-stations on the four KPIs and the norms, and links down to every station's briefing. Then it
-rebuilds the index site, `HOME/index.html`.
+and writes, for each bureau (mapped over the bureaus, as the daily DAG is),
+`HOME/trends/<date>/bureau-<bureau_id>.html`: 13-month and 3-year trend lines with the same
+period last year and control bands, emerging hotspots per community, the league table of its
+stations on the four KPIs and the norms, and links down to every station's briefing. Then the
+province's commander view, `HOME/trends/<date>/index.html`: each bureau's cases over 13 months
+against last year and the league of bureaus, linking down to each bureau's view; and the
+index site, `HOME/index.html`.
 
 **Link to the daily DAG, through Assets.** The daily DAG's `publish` task emits the asset
 `beatbrief://briefings/daily`. This DAG's task declares it as an **inlet** (so the Airflow UI
@@ -27,6 +30,7 @@ from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 
 BRIEFING = Asset("beatbrief://briefings/daily")
 TRENDS = Asset("beatbrief://trends/weekly")
+BUREAU_POOL = "beatbrief_bureaus"  # as in beatbrief_daily: one writer per bureau file
 
 
 @dag(
@@ -45,18 +49,36 @@ TRENDS = Asset("beatbrief://trends/weekly")
     },
 )
 def beatbrief_weekly():
-    @task(inlets=[BRIEFING], outlets=[TRENDS])
-    def publish_trends(**context) -> str:
-        """Publish the commander view of the week ending the Sunday before the run."""
+    @task
+    def bureaus() -> list[str]:
+        """The bureaus of the routed station references."""
+        from beatbrief.config import Settings
+        from transforms.route import known_bureaus
+
+        return known_bureaus(Settings.from_env())
+
+    @task(inlets=[BRIEFING], pool=BUREAU_POOL)
+    def publish_trends(bureau: str, **context) -> str:
+        """Publish a bureau's commander view of the week ending the Sunday before the run."""
         from beatbrief.config import Settings, as_of_date
         from reports.trends import publish_trends, weekly_as_of
 
         settings = Settings.from_env()
-        return str(
-            publish_trends(settings, weekly_as_of(settings, as_of_date(context["logical_date"])))
-        )
+        as_of = weekly_as_of(settings, as_of_date(context["logical_date"]))
+        return str(publish_trends(settings.for_bureau(bureau), as_of))
 
-    publish_trends()
+    @task(outlets=[TRENDS])
+    def publish_province_trends(**context) -> str:
+        """Publish the province's commander view of the same week."""
+        from beatbrief.config import Settings, as_of_date
+        from reports.province import publish_province_trends
+        from reports.trends import weekly_as_of
+
+        settings = Settings.from_env()
+        as_of = weekly_as_of(settings, as_of_date(context["logical_date"]))
+        return str(publish_province_trends(settings, as_of))
+
+    publish_trends.expand(bureau=bureaus()) >> publish_province_trends()
 
 
 beatbrief_weekly()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 import polars as pl
 
@@ -33,6 +32,7 @@ from expectations.gx import (
 from expectations.health import feed_health, health_suite
 from expectations.suites import build_suite
 from transforms import warehouse
+from transforms.ingest import landed_path
 from transforms.readers import parquet_raw_records
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
             now = datetime.now().replace(microsecond=0)
             con.begin()
             if pending:
-                _store_batch(con, schema, pending, batch, now, settings.validate_chunk_rows)
+                _store_batch(con, settings, schema, pending, batch, now)
             con.execute(
                 "update load_manifest set validated_at = ? "
                 "where feed = ? and status = 'rejected' and validated_at is null",
@@ -189,7 +189,7 @@ def _check_batch(
 
 
 def _store_batch(
-    con, schema: FeedSchema, pending: list[str], batch: CheckedBatch | None, now, chunk_rows: int
+    con, settings: Settings, schema: FeedSchema, pending: list[str], batch: CheckedBatch | None, now
 ) -> None:
     """Accepted rows, quarantined rows and per-file accounting; empties the raw table."""
     feed = schema.feed
@@ -202,7 +202,7 @@ def _store_batch(
             f"from {checked} where not _duplicate "
             f"and _row_id not in (select _row_id from {verdicts}) order by _row_id"
         )
-        _parquet_raw_records(con, chunk_rows)
+        _parquet_raw_records(con, settings)
         con.create_function("mask_pii", mask_pii, ["VARCHAR"], "VARCHAR")
         try:
             con.execute(
@@ -269,10 +269,11 @@ def _store_batch(
     con.execute(f"delete from {raw}")
 
 
-def _parquet_raw_records(con, chunk_rows: int) -> None:
+def _parquet_raw_records(con, settings: Settings) -> None:
     """_parquet_records: the raw record of each quarantined Parquet row, read from its file
-    (ingest leaves it null, as only these rows need it), at most `chunk_rows` rows at a time,
-    so a wholly rejected large file stays in bounded memory."""
+    (ingest leaves it null, as only these rows need it), at most `validate_chunk_rows` rows at
+    a time, so a wholly rejected large file stays in bounded memory."""
+    chunk_rows = settings.validate_chunk_rows
     quarantined = f"""
         select c._file_path, c._line_number
         from {batch_mod.CHECKED} as c
@@ -299,7 +300,7 @@ def _parquet_raw_records(con, chunk_rows: int) -> None:
                     [path, chunk_rows, offset],
                 ).fetchall()
             ]
-            records = parquet_raw_records(Path(path), lines).with_columns(
+            records = parquet_raw_records(landed_path(settings, path), lines).with_columns(
                 pl.lit(path).alias("_file_path")
             )
             warehouse.append_frame(con, "_parquet_records", records)
@@ -393,3 +394,25 @@ def assert_feeds_ok(settings: Settings, as_of: date) -> dict[str, str]:
             + "; ".join(f"{feed}: {problem}" for feed, problem in sorted(status.items()))
         )
     return dict.fromkeys(FEED_NAMES, "ok")
+
+
+def assert_province_ok(settings: Settings, as_of: date, bureaus: list[str]) -> dict[str, dict]:
+    """assert_feeds_ok for every bureau of the province, naming each bureau and feed that did
+    not arrive whole, and each landed file whose rows are not all accounted for; return the
+    statuses by bureau."""
+    from transforms.route import unaccounted_files
+
+    if not bureaus:
+        raise FeedValidationError(
+            f"no bureau to brief for {as_of}: no stations reference has been routed"
+        )
+    problems, statuses = [], {}
+    for bureau in bureaus:
+        try:
+            statuses[bureau] = assert_feeds_ok(settings.for_bureau(bureau), as_of)
+        except FeedValidationError as error:
+            problems.append(f"bureau {bureau}: {error}")
+    problems += unaccounted_files(settings, bureaus)
+    if problems:
+        raise FeedValidationError("; ".join(problems))
+    return statuses

@@ -35,6 +35,10 @@ HOT_CLASS_COLOURS = ("#2166ac", "#67a9cf", "#d1e5f0", "#f0f0f0", "#fddbc7", "#ef
 _SCRIPT_ESCAPES = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 )
+# below this largest count plotly's automatic ticks may fall between whole numbers (0.5 steps)
+SMALL_COUNT = 5
+# a trend panel draws its line from at least this many points; fewer, and it says so instead
+MIN_POINTS = 2
 
 
 def script_json(value) -> str:
@@ -64,7 +68,9 @@ def clean(values) -> list:
 
 
 def layout(height: int, **extra) -> dict:
-    """Shared layout: Chinese-capable fonts, compact margins, white background."""
+    """Shared layout: Chinese-capable fonts, compact margins that grow to fit the axes' labels
+    (automargin, so a long category name is never cut), white background."""
+    axes = {name: {"automargin": True, **extra.pop(name, {})} for name in ("xaxis", "yaxis")}
     return {
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
@@ -72,8 +78,23 @@ def layout(height: int, **extra) -> dict:
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
         "legend": {"orientation": "h", "y": -0.15},
+        **axes,
         **extra,
     }
+
+
+def largest(*columns) -> float | None:
+    """The largest finite value drawn from these columns (None if there is none)."""
+    return max((v for column in columns for v in clean(column) if v is not None), default=None)
+
+
+def count_axis(top: float | None) -> dict:
+    """An axis of case counts: from 0, in whole numbers, one tick per case while the largest
+    count `top` is small (plotly's own steps from SMALL_COUNT up are whole already)."""
+    axis = {"rangemode": "tozero", "tickformat": ",d", "automargin": True}
+    if top is None or top < SMALL_COUNT:
+        axis["dtick"] = 1
+    return axis
 
 
 def category_bars(counts: pl.DataFrame, msg: Messages) -> dict:
@@ -107,7 +128,10 @@ def category_bars(counts: pl.DataFrame, msg: Messages) -> dict:
         "layout": layout(
             max(260, 28 * len(labels) + 120),
             barmode="group",
-            xaxis={"title": {"text": msg.t("page", "count")}},
+            xaxis={
+                "title": {"text": msg.t("page", "count")},
+                **count_axis(largest(rows["day_count"], rows["previous_7d_daily_avg"])),
+            },
         ),
     }
 
@@ -308,7 +332,33 @@ def _grid_figure(titles: list[str], height_per_row: int):
         margin={"l": 50, "r": 20, "t": 70, "b": 40},
         legend={"orientation": "h", "y": 1.0, "yanchor": "top", "x": 0, "yref": "container"},
     )
+    fig.update_xaxes(automargin=True)
     return fig, cols
+
+
+def _too_short(fig, position: dict, text: str) -> None:
+    """An empty panel that says its history is too short, in place of a stray point. The text
+    sits in the middle of the panel in paper coordinates: plotly.js draws no subplot for axes
+    without a trace, so "x2 domain" would not place it."""
+    panel = fig.get_subplot(**position)
+    fig.add_annotation(
+        text=text,
+        x=sum(panel.xaxis.domain) / 2,
+        y=sum(panel.yaxis.domain) / 2,
+        xref="paper",
+        yref="paper",
+        xanchor="center",
+        yanchor="middle",
+        showarrow=False,
+        font={"color": "#6c757d"},
+    )
+    fig.update_xaxes(visible=False, **position)
+    fig.update_yaxes(visible=False, **position)
+
+
+def points(values) -> int:
+    """How many values a line would be drawn through (the finite ones)."""
+    return sum(v is not None for v in clean(values))
 
 
 def _as_spec(fig) -> dict:
@@ -321,14 +371,20 @@ def monthly_lines(panels: list[tuple[str, list[dict]]], msg: Messages) -> dict:
     """13 months per panel, this year's line against the same months last year (dashed);
     `panels` holds each panel's title and its monthly rows (reports/series.py)."""
     fig, cols = _grid_figure([title for title, _ in panels], 240)
+    too_short = msg.t("trends", "too_short_monthly").format(n=MIN_POINTS)
     for index, (_, rows) in enumerate(panels):
         position = {"row": index // cols + 1, "col": index % cols + 1}
+        current, last_year = [r["current"] for r in rows], [r["last_year"] for r in rows]
+        if points(current) < MIN_POINTS:
+            _too_short(fig, position, too_short)
+            continue
+        fig.update_yaxes(**count_axis(largest(current, last_year)), **position)
         months = [r["month"] for r in rows]
         # the last month runs only to as_of: a hollow marker says it is not a whole month
         symbols = ["circle"] * (len(rows) - 1) + ["circle-open"]
         fig.add_scatter(
             x=months,
-            y=[r["current"] for r in rows],
+            y=current,
             mode="lines+markers",
             name=msg.t("trends", "this_period"),
             line={"color": "#1f5fa8"},
@@ -339,7 +395,7 @@ def monthly_lines(panels: list[tuple[str, list[dict]]], msg: Messages) -> dict:
         )
         fig.add_scatter(
             x=months,
-            y=[r["last_year"] for r in rows],
+            y=last_year,
             mode="lines",
             name=msg.t("trends", "last_year"),
             line={"color": "#8c96a1", "dash": "dash"},
@@ -355,8 +411,13 @@ def rolling_bands(panels: list[tuple[str, pl.DataFrame]], msg: Messages) -> dict
     """Rolling 28-day counts over up to 3 years per panel, with the Poisson control band;
     `panels` holds each panel's title and its rolling rows (reports/series.py)."""
     fig, cols = _grid_figure([title for title, _ in panels], 240)
+    too_short = msg.t("trends", "too_short_rolling").format(n=MIN_POINTS)
     for index, (_, rows) in enumerate(panels):
         position = {"row": index // cols + 1, "col": index % cols + 1}
+        if points(rows["rolling"]) < MIN_POINTS:
+            _too_short(fig, position, too_short)
+            continue
+        fig.update_yaxes(**count_axis(largest(rows["rolling"], rows["upper"])), **position)
         x = [d.isoformat() for d in rows["reported_date"]]
         fig.add_scatter(
             x=x,

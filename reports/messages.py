@@ -7,8 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from beatbrief.config import LANGUAGES
+
 CATALOGUE = Path(__file__).parent / "messages.yaml"
-LANGUAGES = ("zh-CN", "en")
 
 
 @cache

@@ -76,6 +76,13 @@ def site_index(settings: Settings) -> Path:
     return settings.home / INDEX_PAGE
 
 
+def briefing_page(settings: Settings, as_of: date) -> Path:
+    """The day's top page of the settings' scope: the province's (or a one-warehouse home's)
+    index.html, or a bureau's bureau-<bureau_id>.html beside it."""
+    name = bureau_page(settings.bureau) if settings.bureau else INDEX_PAGE
+    return settings.briefing_dir(as_of) / name
+
+
 def quality_page_path(settings: Settings, as_of: date) -> Path:
     """HOME/quality/<date>/index.html: the day's data-quality page."""
     return settings.quality_dir / as_of.isoformat() / INDEX_PAGE

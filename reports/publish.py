@@ -175,7 +175,7 @@ def publish_pages(settings: Settings, as_of: date) -> dict:
         frames = read_day(con, as_of)
         quality = data_quality.read_quality(con, as_of, msg, settings.hotspot_window_days)
     read_s = time.perf_counter() - started
-    scopes = scopes_of_day(frames)  # refuses unsafe ids before anything is written
+    scopes = scopes_of_day(frames, settings.bureau)  # refuses unsafe ids before writing
     publish_quality_page(settings, as_of, msg, quality, generated_at)
     link_quality(quality, settings, as_of, folder)
     ensure_plotly_js(folder)

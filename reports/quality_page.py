@@ -15,7 +15,7 @@ from pathlib import Path
 from beatbrief.config import Settings
 from reports.messages import Messages
 from reports.methods import page_globals
-from reports.paths import INDEX_PAGE, quality_page_path
+from reports.paths import briefing_page, quality_page_path
 from reports.quality import QualityView, link_quality
 from reports.render import atomic_write, templates
 from reports.sections import data_quality
@@ -44,7 +44,7 @@ def publish_quality_page(
     """Write the day's data-quality page (its links set for its folder); return its path."""
     target = quality_page_path(settings, as_of)
     link_quality(quality, settings, as_of, target.parent)
-    briefing = settings.briefing_dir(as_of) / INDEX_PAGE
+    briefing = briefing_page(settings, as_of)
     html = render_quality_page(
         as_of, msg, quality, os.path.relpath(briefing, target.parent), generated_at
     )

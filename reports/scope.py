@@ -12,7 +12,7 @@ import polars as pl
 from beatbrief.config import Settings
 from reports.data import Frames
 from reports.messages import Messages
-from reports.paths import INDEX_PAGE, bureau_page, check_unique, station_page
+from reports.paths import INDEX_PAGE, bureau_page, check_id, check_unique, station_page
 from reports.quality import QualityView
 
 
@@ -49,9 +49,11 @@ def names(frame: pl.DataFrame, key: str, name: str) -> dict[str, str]:
     return dict(frame.select(key, name).iter_rows())
 
 
-def scopes_of_day(frames: Frames) -> list[Scope]:
+def scopes_of_day(frames: Frames, bureau: str = "") -> list[Scope]:
     """The pages of a day: index.html, a page per bureau when there are several, a page per
-    station. Every id is checked before anything is written."""
+    station; or, for one bureau of a province (`bureau`), its bureau-<id>.html (below the
+    province's index.html) and its stations'. Every id is checked before anything is
+    written."""
     stations = frames["stations"]
     if stations.height == 0:
         station_ids = sorted(
@@ -69,9 +71,12 @@ def scopes_of_day(frames: Frames) -> list[Scope]:
         station_names = names(stations, "station_id", "station_name")
         bureau_names = names(stations, "bureau_id", "bureau_name")
     bureau_ids = sorted(set(bureau_of.values()))
-    several = len(bureau_ids) > 1
+    several = len(bureau_ids) > 1 or bool(bureau)
     region_name = "、".join(bureau_names.get(b, b) for b in bureau_ids)
     scopes = [Scope("region", INDEX_PAGE, region_name, station_ids, bureau_ids, detail=not several)]
+    if bureau:  # the province writes index.html
+        check_id(bureau, "bureau id")
+        scopes, bureau_ids = [], [bureau]
     if several:
         for bureau_id in bureau_ids:
             members = [s for s in station_ids if bureau_of[s] == bureau_id]
@@ -101,7 +106,7 @@ def scopes_of_day(frames: Frames) -> list[Scope]:
                 up_label=bureau_names.get(bureau_id, bureau_id),
             )
         )
-    check_unique([s.page for s in scopes[1:]])  # index.html is scopes[0]
+    check_unique([s.page for s in scopes if s.page != INDEX_PAGE])
     return scopes
 
 

@@ -22,7 +22,7 @@ from reports import figures, series
 from reports.data import Frames, read_frames
 from reports.messages import Messages
 from reports.methods import page_globals, write_methods
-from reports.paths import INDEX_PAGE, bureau_page, station_page, trends_dir
+from reports.paths import INDEX_PAGE, briefing_page, bureau_page, station_page, trends_dir
 from reports.quality import link_quality
 from reports.render import atomic_write, ensure_plotly_js, templates
 from reports.schedule import latest_briefed_day, weekly_as_of
@@ -147,12 +147,14 @@ def history_note(first: date | None, as_of: date, msg: Messages) -> str | None:
     return None
 
 
-def drilldown(stations: pl.DataFrame, briefing: Path, folder: Path, station_href) -> list[dict]:
+def drilldown(
+    stations: pl.DataFrame, briefing: Path, folder: Path, station_href, per_bureau: bool = False
+) -> list[dict]:
     """Every bureau of the day with its briefing and its stations' briefings (links only where
-    the page exists)."""
+    the page exists); `per_bureau`: the bureau of a province, whose page is bureau-<id>.html."""
     if stations.height == 0:
         return []
-    several = stations["bureau_id"].n_unique() > 1
+    several = per_bureau or stations["bureau_id"].n_unique() > 1
     bureaus = []
     for bureau_id, name in sorted(set(stations.select("bureau_id", "bureau_name").iter_rows())):
         page = briefing / (bureau_page(bureau_id) if several else INDEX_PAGE)
@@ -203,6 +205,7 @@ def build_trends(settings: Settings, as_of: date, msg: Messages, folder: Path) -
     bounds, stations = frames["history_start"], frames["stations"]
     first = bounds["first_date"][0] if bounds.height and bounds["first_date"][0] else None
     briefing = settings.briefing_dir(as_of)
+    top = briefing_page(settings, as_of)
 
     def station_href(station_id: str) -> str | None:
         target = briefing / station_page(station_id)
@@ -220,13 +223,11 @@ def build_trends(settings: Settings, as_of: date, msg: Messages, folder: Path) -
         "cases_ok": quality.feed_ok("cases"),
         "nav": {
             "site": os.path.relpath(settings.home / INDEX_PAGE, folder),
-            "briefing": os.path.relpath(briefing / INDEX_PAGE, folder)
-            if (briefing / INDEX_PAGE).exists()
-            else None,
+            "briefing": os.path.relpath(top, folder) if top.exists() else None,
         },
         "league_rows": league(frames["kpis"], frames["scorecard"], station_href, msg),
         "patterns": EMERGING_PATTERNS,
-        "bureaus": drilldown(stations, briefing, folder, station_href),
+        "bureaus": drilldown(stations, briefing, folder, station_href, bool(settings.bureau)),
         "figures": trend_figures(frames, first, as_of, msg),
     }
     context["emerging_rows"], context["emerging_count"] = emerging_rows(
@@ -249,7 +250,8 @@ def publish_trends(settings: Settings, as_of: date) -> Path:
         .get_template("trends.html.j2")
         .render(**page_globals(msg, generated_at), **context)
     )
-    target = folder / INDEX_PAGE
+    target = folder / (bureau_page(settings.bureau) if settings.bureau else INDEX_PAGE)
     atomic_write(target, html)
-    publish_site_index(settings)
+    if not settings.bureau:  # a province's index site is rebuilt by its own roll-up
+        publish_site_index(settings)
     return target

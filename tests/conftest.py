@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from beatbrief.airflow_runner import airflow_env, prepare_airflow
+from beatbrief.airflow_runner import USER_OWNED, airflow_env, prepare_airflow
 from beatbrief.config import Settings
 
 # ==== Airflow ====================================================================================
@@ -20,6 +20,14 @@ from beatbrief.config import Settings
 # cannot be pointed at a second home later in the same process (use a subprocess for that).
 
 AIRFLOW_TEST_HOME = Path(tempfile.mkdtemp(prefix="beatbrief-test-home-"))
+# airflow_env keeps a connection string or executor the user set; the suite never uses them.
+for name in (
+    *USER_OWNED,
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC",
+    "AIRFLOW__CELERY__BROKER_URL",
+    "AIRFLOW__CELERY__RESULT_BACKEND",
+):
+    os.environ.pop(name, None)
 os.environ.update(airflow_env(Settings(home=AIRFLOW_TEST_HOME)))
 
 

@@ -29,3 +29,23 @@ def run_day(settings: Settings, as_of: date) -> dict[str, str]:
     failures = load_feeds(settings, as_of)
     build_models(settings, as_of)
     return failures
+
+
+def county_bureau(settings: Settings) -> Settings:
+    """The one bureau of a simulated county that the daily DAG ran (a province of one bureau:
+    its warehouse, quality pages and briefing are the bureau's)."""
+    from transforms.route import known_bureaus
+
+    (bureau,) = known_bureaus(settings)
+    return settings.for_bureau(bureau)
+
+
+def run_province_day(settings: Settings, as_of: date) -> dict[str, dict[str, str]]:
+    """Route every feed, then load, validate and build each bureau's day as the DAG does;
+    return the failed feeds by bureau (the bureaus with none left out)."""
+    from transforms.route import known_bureaus, route_feed
+
+    for feed in FEED_NAMES:
+        route_feed(settings, feed, as_of)
+    failures = {b: run_day(settings.for_bureau(b), as_of) for b in known_bureaus(settings)}
+    return {b: f for b, f in failures.items() if f}

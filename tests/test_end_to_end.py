@@ -18,6 +18,8 @@ from beatbrief.airflow_runner import run_daily
 from beatbrief.config import Settings
 from beatbrief.pii import find_pii
 from beatbrief.simulate import run_simulation
+from reports.paths import briefing_page
+from tests.pipeline import county_bureau
 from transforms import warehouse
 
 END = date(2026, 11, 27)
@@ -25,13 +27,19 @@ END = date(2026, 11, 27)
 
 @pytest.fixture(scope="module")
 def demo(beatbrief_home: Path, airflow_db) -> Settings:
-    """A clean simulated county (40 days, 3 days of patrols) run through the daily DAG."""
+    """A clean simulated county (40 days, 3 days of patrols) run through the daily DAG: a
+    province of one bureau, whose settings these are."""
     settings = Settings(home=beatbrief_home)
     run_simulation(
         beatbrief_home, end=END, days=40, seed=7, scale="county", fault_rate=0.0, ping_days=3
     )
     assert run_daily(settings, END) == 0
-    return settings
+    return county_bureau(settings)
+
+
+def bureau_briefing(settings: Settings) -> Path:
+    """The bureau's full briefing (the day's index.html is the province roll-up above it)."""
+    return briefing_page(settings, END)
 
 
 def landed(settings: Settings) -> list[dict]:
@@ -51,7 +59,7 @@ def test_every_landed_row_is_in_the_warehouse(demo):
     files = landed(demo)
     with warehouse.connect(demo) as con:
         manifest = {
-            Path(path).relative_to(demo.home).as_posix(): (status, read, accepted, quarantined, dup)
+            f"landing/{path}": (status, read, accepted, quarantined, dup)
             for path, status, read, accepted, quarantined, dup in con.execute(
                 "select file_path, status, rows_read, rows_accepted, rows_quarantined, "
                 "rows_duplicate from load_manifest"
@@ -72,7 +80,7 @@ def test_every_landed_row_is_in_the_warehouse(demo):
 
 
 def test_the_briefing_counts_what_landed(demo):
-    page = (demo.briefing_dir(END) / "index.html").read_text(encoding="utf-8")
+    page = bureau_briefing(demo).read_text(encoding="utf-8")
     # count the day's cases independently of the pipeline, straight from the landed files
     reported = {}
     for f in landed(demo):
@@ -109,22 +117,18 @@ def test_no_personal_data_leaves_staging(demo):
         for table in tables:
             text = con.execute(f"select cast(list({table}) as varchar) from {table}").fetchall()
             assert not find_pii(text[0][0] or ""), f"personal data in {table}"
-    published = [
-        path
-        for folder in ("briefings", "quality", "plans", "trends")
-        for path in (demo.home / folder).rglob("*")
-        if path.is_file()
-    ]
+    folders = [demo.home / "briefings", demo.quality_dir, demo.home / "plans"]
+    published = [path for folder in folders for path in folder.rglob("*") if path.is_file()]
     assert any(p.name == "index.html" for p in published)
     for path in published:
         assert not find_pii(path.read_text(encoding="utf-8", errors="replace")), path
 
 
-def test_the_briefing_renders_offline_in_chromium(demo, tmp_path):
+def offline_dom(page: Path, profile: Path) -> str:
+    """The DOM of a page after chromium has run its scripts, with no network at all."""
     chromium = shutil.which("chromium")
     assert chromium, "make test installs Debian's chromium"
-    page = demo.briefing_dir(END) / "index.html"
-    dom = subprocess.run(
+    return subprocess.run(
         [
             chromium,
             "--headless",
@@ -134,7 +138,7 @@ def test_the_briefing_renders_offline_in_chromium(demo, tmp_path):
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--user-data-dir={profile}",
             # any host name resolves nowhere: the page must need no network
             "--host-resolver-rules=MAP * ~NOTFOUND",
             "--virtual-time-budget=5000",
@@ -146,6 +150,28 @@ def test_the_briefing_renders_offline_in_chromium(demo, tmp_path):
         timeout=120,
         check=True,
     ).stdout
+
+
+def test_the_briefing_renders_offline_in_chromium(demo, tmp_path):
+    dom = offline_dom(bureau_briefing(demo), tmp_path / "profile")
     for chart in ("fig-categories", "fig-map", "fig-heatmap"):
         start = dom.index(f'id="{chart}"')
         assert "main-svg" in dom[start : start + 5000], f"{chart} did not render"
+
+
+def test_the_province_rollup_drills_down_to_the_bureau_and_every_station(demo, tmp_path):
+    index = demo.briefing_dir(END) / "index.html"
+    dom = offline_dom(index, tmp_path / "profile")
+    start = dom.index('id="province-bureaus"')
+    assert "main-svg" in dom[start : start + 5000], "the bureaus chart did not render"
+    bureau = bureau_briefing(demo)
+    assert f'href="{bureau.name}"' in dom
+    assert 'id="incomplete-bureaus"' not in dom  # a clean county: no banner
+    bureau_html = bureau.read_text(encoding="utf-8")
+    assert 'href="index.html"' in bureau_html  # up to the province
+    with warehouse.connect(demo) as con:
+        stations = [s for (s,) in con.execute("select station_id from dim_stations").fetchall()]
+    assert stations
+    for station in stations:
+        assert f'href="{station}.html"' in dom and f'href="{station}.html"' in bureau_html
+        assert (demo.briefing_dir(END) / f"{station}.html").is_file()

@@ -18,7 +18,9 @@ import pytest
 from beatbrief.airflow_runner import logical_date_for
 from beatbrief.config import REPO_ROOT, Settings
 from beatbrief.simulate import run_simulation
+from tests.pipeline import county_bureau
 from transforms import warehouse
+from transforms.route import province_connect
 
 END = date(2026, 11, 27)
 DAY_BEFORE = END - timedelta(days=1)
@@ -113,11 +115,18 @@ def test_a_bad_row_is_contained_a_failed_run_says_so_and_the_next_day_briefs(cou
     assert Path(first.stdout.strip().splitlines()[-1]).exists()
     # one progress line per task as it ends: task, seconds, rows
     assert re.search(
-        r"done cases\.validate in [\d.]+ s: [\d,]+ rows: [\d,]+ accepted", first.stdout
+        r"done bureau\.cases\.validate\[\d+\] in [\d.]+ s: [\d,]+ rows: [\d,]+ accepted",
+        first.stdout,
     )
     assert "Returned value was" not in first.stdout  # no result dicts in the console
+    province, settings = settings, county_bureau(settings)
+    quarantined = {}
+    with province_connect(province) as con:
+        quarantined |= dict(
+            con.execute("select split_part(raw_record, ',', 1), rule from quarantine").fetchall()
+        )
     with warehouse.connect(settings) as con:
-        quarantined = dict(
+        quarantined |= dict(
             con.execute(
                 "select split_part(raw_record, ',', 1), rule from quarantine "
                 "where feed in ('cases', 'stations')"
@@ -130,7 +139,7 @@ def test_a_bad_row_is_contained_a_failed_run_says_so_and_the_next_day_briefs(cou
         stations = con.execute("select count(*) from dim_stations").fetchall()[0][0]
         landed = (
             len(
-                sorted(settings.landing_dir.glob("stations/*/stations.csv"))[0]
+                sorted(province.landing_dir.glob("stations/*/stations.csv"))[0]
                 .read_text(encoding="utf-8-sig")
                 .splitlines()
             )
@@ -148,7 +157,9 @@ def test_a_bad_row_is_contained_a_failed_run_says_so_and_the_next_day_briefs(cou
     assert quarantined == {
         "NAN1": "expect_column_values_to_be_null(_non_finite)",
         "HUGE1": "expect_column_values_to_be_null(_too_long)",
-        "QUOTE1": "expect_column_values_to_be_null(_malformed)",
+        # the open quote swallowed the record's fields, its station among them, so no bureau
+        # can take it: the province keeps it (docs/data-quality.md)
+        "QUOTE1": "route_record_readable",
         "../../x": "expect_column_values_to_match_regex(station_id)",
     }
     assert detail == [("lat='NaN'",)]
@@ -159,20 +170,28 @@ def test_a_bad_row_is_contained_a_failed_run_says_so_and_the_next_day_briefs(cou
     failed = beatbrief_run(home, END, tmp_path)
     assert failed.returncode == 1
     line = failed.stderr.strip().splitlines()[-1]
-    assert line.startswith(f"beatbrief_daily {END} failed: transform: ModelError: model ")
+    bureau = settings.bureau
+    assert line.startswith(
+        f"beatbrief_daily {END} failed: bureau.transform[{bureau}]: ModelError: model "
+    )
     assert re.search(r"accepted_cases\.lat at \S+\.csv:\d+", line)
-    assert "(not run: publish)" in line
-    # no briefing path is printed: publish never ran (Airflow's own log lines go to stdout)
-    assert not [x for x in failed.stdout.splitlines() if x.endswith("index.html")]
+    assert f"(not run: bureau.publish[{bureau}])" in line
+    # the bureau's pages were not published; the province roll-up was, naming it as missing
+    assert not (settings.briefing_dir(END) / f"bureau-{bureau}.html").exists()
+    rollup = province.briefing_dir(END) / "index.html"
+    assert f"briefing (with a banner naming the failure): {rollup}" in failed.stdout
+    banner = rollup.read_text(encoding="utf-8")
+    banner = banner[banner.index('id="incomplete-bureaus"') :][:2000]
+    assert "示范县公安局" in banner and "缺失" in banner
     state, tasks = run_state(home, END)
     assert state == "failed"
-    assert tasks["transform"] == ("failed", 1)  # a data error is not retried
-    assert tasks["publish"][0] == "upstream_failed" and tasks["finish"][0] == "failed"
+    assert tasks["bureau.transform"] == ("failed", 1)  # a data error is not retried
+    assert tasks["bureau.publish"][0] == "upstream_failed" and tasks["finish"][0] == "failed"
 
     # 3. Once the row is mended, the same day briefs: nothing else was left behind.
     with warehouse.connect(settings) as con:
         con.execute("update accepted_cases set lat = null where isnan(lat)")
     mended = beatbrief_run(home, END, tmp_path)
     assert mended.returncode == 0, mended.stderr[-3000:]
-    assert Path(mended.stdout.strip().splitlines()[-1]) == settings.briefing_dir(END) / "index.html"
+    assert Path(mended.stdout.strip().splitlines()[-1]) == rollup
     assert run_state(home, END)[0] == "success"

@@ -240,3 +240,46 @@ def test_data_docs_show_no_feed_value_in_the_browser(tmp_path, browser):
             assert phone not in html and "__pwned" not in html, path
         finally:
             context.close()
+
+
+def bars_page(folder: Path, spec: dict) -> Path:
+    """A page holding one category bar chart, with plotly.js beside it."""
+    from reports.figures import figure_html
+    from reports.render import PLOTLY_JS, ensure_plotly_js
+
+    ensure_plotly_js(folder)
+    path = folder / "bars.html"
+    path.write_text(
+        f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<script src="{PLOTLY_JS}"></script></head><body style="width: 520px">'
+        f"{figure_html(spec, 'fig-categories')}</body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_long_category_name_is_not_clipped_in_the_browser(tmp_path, browser):
+    import polars as pl
+
+    from reports.figures import category_bars
+    from reports.messages import Messages
+
+    counts = pl.DataFrame(
+        {"category": ["assault", "theft"], "day_count": [3, 1], "previous_7d_daily_avg": [0.4, 0.3]}
+    )
+    context, page, _, errors = open_page(
+        browser, bars_page(tmp_path, category_bars(counts, Messages("zh-CN")))
+    )
+    try:
+        ticks = page.eval_on_selector_all(
+            "#fig-categories .ytick text",
+            "els => els.map(e => [e.textContent, e.getBoundingClientRect().left])",
+        )
+        left = page.evaluate(
+            "document.querySelector('#fig-categories').getBoundingClientRect().left"
+        )
+        assert "殴打他人/伤害" in [text for text, _ in ticks]
+        assert all(x >= left for _, x in ticks), (left, ticks)  # no label starts off the chart
+        assert not errors
+    finally:
+        context.close()

@@ -16,8 +16,9 @@ import pytest
 
 from beatbrief.config import Settings
 from beatbrief.simulate import run_simulation
+from reports.paths import briefing_page
 from reports.publish import publish_briefing
-from tests.pipeline import run_day
+from tests.pipeline import county_bureau, run_day
 from transforms import warehouse
 
 END = date(2026, 11, 27)
@@ -144,7 +145,8 @@ def test_a_collapsed_feed_is_rejected_and_flagged(county, tmp_path):
     assert "volume_ratio" in failures["cases"] and path.name in failures["cases"]
     with warehouse.connect(settings) as con:
         assert con.execute(
-            "select status, rows_accepted from load_manifest where file_path = ?", [str(path)]
+            "select status, rows_accepted from load_manifest where file_path = ?",
+            [path.relative_to(settings.landing_dir).as_posix()],
         ).fetchall() == [("rejected", 0)]
         assert con.execute(
             "select status from feed_status where feed = 'cases' and as_of_date = ?", [END]
@@ -175,7 +177,12 @@ def test_a_missing_feed_through_airflow_still_briefs_with_a_banner(county, tmp_p
     # the DAG run fails (the cases feed failed) but the briefing is published, with a banner
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
     assert "cases" in run.stderr
-    page = (settings.briefing_dir(END) / "index.html").read_text(encoding="utf-8")
+    bureau = county_bureau(settings)
+    page = briefing_page(bureau, END).read_text(encoding="utf-8")
     banner = page[page.index('id="quality-banner"') :]
     assert "警情/案件" in banner[:2000]
     assert 'class="value suspect" id="kpi-cases-today"' in page
+    # the province roll-up names the bureau whose feed failed, and marks it incomplete
+    rollup = (settings.briefing_dir(END) / "index.html").read_text(encoding="utf-8")
+    banner = rollup[rollup.index('id="incomplete-bureaus"') :]
+    assert "示范县公安局" in banner[:2000] and "cases" in banner[:2000]

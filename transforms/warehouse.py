@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from beatbrief.config import Settings
+from beatbrief.config import MEMORY_LIMIT, Settings
 from beatbrief.feeds import FEED_NAMES, load_schema
 
 SYSTEM_SQL_DIR = Path(__file__).parent / "system"
-MEMORY = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
 MACROS_DIR = Path(__file__).parent / "macros"
 # contract type -> DuckDB type of the accepted tables
 DUCKDB_TYPES = {
@@ -105,7 +103,7 @@ def connect(
     con = open_connection(settings.warehouse_path, settings)
     try:
         if memory_limit:
-            if not MEMORY.fullmatch(memory_limit):  # SET takes no parameters: check the text
+            if not MEMORY_LIMIT.fullmatch(memory_limit):  # SET takes no parameters: check the text
                 raise ValueError(f"memory limit {memory_limit!r}: expected e.g. 2GB or 512MiB")
             con.execute(f"set memory_limit = '{memory_limit}'")
         yield con

@@ -91,8 +91,10 @@ def run_simulation(
     scale: str,
     fault_rate: float,
     ping_days: int | None,
+    bureaus: int | None = None,
 ) -> dict:
-    """Simulate every feed for ``days`` days up to ``end`` under ``home``; return rows per feed."""
+    """Simulate every feed for ``days`` days up to ``end`` under ``home``; return rows per feed.
+    ``bureaus`` keeps the first that many bureaus of the province (default: the scale's)."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
     if days < 1 or seed < 0 or not 0.0 <= fault_rate < 0.5 or (ping_days or 0) < 0:
@@ -105,7 +107,7 @@ def run_simulation(
     lander = Lander(home)
     lander.reset()
 
-    specs = province_specs(scale, _rng(seed, GEOGRAPHY))
+    specs = province_specs(scale, _rng(seed, GEOGRAPHY), bureaus)
     bureaus = [
         build_bureau(s, _rng(seed, GEOGRAPHY, s.index)) for s in _progress(specs, "geography")
     ]
@@ -140,6 +142,7 @@ def run_simulation(
         "scale": scale,
         "fault_rate": fault_rate,
         "ping_days": n_ping_days,
+        "bureaus": len(specs),
     }
     lander.finish(params)
     return {

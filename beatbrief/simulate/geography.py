@@ -160,8 +160,11 @@ def _stake(metres: float) -> str:
     return f"K{m // 1000}+{m % 1000:03d}"
 
 
-def province_specs(scale: str, rng: np.random.Generator) -> list[BureauSpec]:
-    """Bureau specs: the demo county alone, or about 60 bureaus of a province around it."""
+def province_specs(
+    scale: str, rng: np.random.Generator, bureaus: int | None = None
+) -> list[BureauSpec]:
+    """Bureau specs: the demo county alone, or about 60 bureaus of a province around it; with
+    `bureaus`, the first that many of the province (the demo county first)."""
     county = {
         "bureau_type": "county",
         "n_urban": 4,
@@ -188,7 +191,9 @@ def province_specs(scale: str, rng: np.random.Generator) -> list[BureauSpec]:
         population=500_000,
         **county,
     )
-    if scale == "county":
+    if (bureaus or 0) > 60:
+        raise ValueError(f"a simulated province has at most 60 bureaus, not {bureaus}")
+    if bureaus == 1 or (scale == "county" and bureaus is None):
         return [demo]
     specs = [demo]
     stems = [names.COUNTY_STEMS[i] for i in rng.permutation(len(names.COUNTY_STEMS))]
@@ -224,7 +229,7 @@ def province_specs(scale: str, rng: np.random.Generator) -> list[BureauSpec]:
                     **county,
                 )
             )
-    return specs
+    return specs[:bureaus]
 
 
 def build_bureau(spec: BureauSpec, rng: np.random.Generator) -> Bureau:

@@ -2,12 +2,15 @@
 number, what was quarantined today and, over the hotspot window, by which rule.
 
 Queries queries/data_quality.sql (one row per feed: feed_status, quarantine and load_manifest),
-queries/data_quality__rules.sql (quarantined records per feed and rule) and
+queries/data_quality__rules.sql (quarantined records per feed and rule, with an example of
+the values that failed where the reader kept them, personal data masked) and
 queries/data_quality__checks.sql (each GX check's result, shown on the data-quality page).
 Unlike the other sections, these are read once per day into a `QualityView` (`read_quality`)
 rather than per page from the frames, because every page of the day shares it: the banner on
 top of each page, the headline's suspect mark, this section and the data-quality page
-(reports/quality_page.py). Partial templates/sections/data_quality.html.j2.
+(reports/quality_page.py). Each rule is shown by its label and explanation in the page's
+language (reports/rules.py), its GX name beside them. Partial
+templates/sections/data_quality.html.j2.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from datetime import date
 import duckdb
 
 from beatbrief.feeds import FEED_NAMES
+from beatbrief.pii import mask_pii
 from reports.data import Frames, fetch_rows
 from reports.messages import Messages
 from reports.quality import QualityView
+from reports.rules import rule_words
 from reports.scope import Page
 from reports.views import DASH
 
@@ -36,13 +41,12 @@ def read_quality(
     for r in fetch_rows(con, "data_quality__checks", values):
         results.setdefault(r["feed"], []).append(
             {
+                **rule_words(r["feed"], r["rule"], msg, r["notes"]),
                 "check": msg.label("check", r["check_name"]),
-                "rule": r["rule"],
                 "severity": msg.label("severity", r["severity"]),
                 "success": r["success"],
                 "unexpected_count": r["unexpected_count"],
                 "element_count": DASH if r["element_count"] is None else r["element_count"],
-                "notes": r["notes"] or "",
             }
         )
     feeds = []
@@ -72,7 +76,12 @@ def read_quality(
             }
         )
     rules = [
-        {"label": msg.label("feed", r["feed"]), "rule": r["rule"], "rows": r["quarantined_rows"]}
+        {
+            **rule_words(r["feed"], r["rule"], msg),
+            "feed_label": msg.label("feed", r["feed"]),
+            "rows": r["quarantined_rows"],
+            "example": mask_pii(r["example"]) if r["example"] else "",
+        }
         for r in fetch_rows(con, "data_quality__rules", values)
     ]
     return QualityView(feeds=feeds, rules=rules, failed=[f for f in feeds if f["status"] != "ok"])

@@ -77,6 +77,42 @@ def test_airflow_env_test_overrides(tmp_path: Path):
     assert "task=WARNING" in env["AIRFLOW__LOGGING__NAMESPACE_LEVELS"]
 
 
+PG = "postgresql+psycopg2://airflow:secret@db.example:5432/airflow"
+
+
+def test_airflow_env_keeps_a_connection_and_executor_the_user_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", PG)
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+    monkeypatch.setenv("AIRFLOW__CELERY__BROKER_URL", "redis://db.example:6379/3")
+    env = runner.airflow_env(Settings(home=tmp_path))
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == PG
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    # Never set by airflow_env, so applying it keeps the user's broker and result backend.
+    assert "AIRFLOW__CELERY__BROKER_URL" not in env
+    assert "AIRFLOW__CELERY__RESULT_BACKEND" not in env
+    assert env["AIRFLOW_HOME"] == str(tmp_path / "airflow")  # the home still follows --home
+
+
+def test_airflow_env_does_not_take_a_parents_defaults_for_the_users(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # `beatbrief run --home B` started from a process that applied airflow_env for home A
+    # (the test session, `make airflow`) gets B's own SQLite DB, not A's.
+    for name, value in runner.airflow_env(Settings(home=tmp_path / "a")).items():
+        monkeypatch.setenv(name, value)
+    env = runner.airflow_env(Settings(home=tmp_path / "b"))
+    assert (
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{tmp_path}/b/airflow/airflow.db"
+    )
+    # ... but a value the user changed after that is the user's again.
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+    assert runner.airflow_env(Settings(home=tmp_path / "b"))["AIRFLOW__CORE__EXECUTOR"] == (
+        "CeleryExecutor"
+    )
+
+
 def test_logical_date_briefs_on_the_given_day():
     assert runner.logical_date_for(date(2026, 11, 27)) == pendulum.datetime(
         2026, 11, 26, 22, tz="UTC"
@@ -166,6 +202,26 @@ def test_is_migrated_compares_the_stamp(tmp_path: Path):
     assert not runner.is_migrated(tmp_path)
 
 
+def test_is_migrated_reads_a_db_given_by_url(tmp_path: Path):
+    # A DB other than HOME/airflow.db (PostgreSQL in `make cluster`) is read by its URL, and
+    # its URL, without the password, is part of the stamp.
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    assert not runner.is_migrated(tmp_path, url)
+    with sqlite3.connect(tmp_path / "elsewhere.db") as con:
+        con.execute("CREATE TABLE alembic_version (version_num TEXT)")
+        con.execute("INSERT INTO alembic_version VALUES ('abc123')")
+    con.close()
+    (tmp_path / "airflow.cfg").write_text("")
+    stamp = runner._db_stamp(tmp_path, url)
+    assert stamp is not None and stamp.endswith(f"revision abc123 in {url}")
+    assert runner._db_stamp(tmp_path) is None  # the default DB does not exist
+    (tmp_path / runner.MIGRATED_MARKER).write_text(stamp + "\n")
+    assert runner.is_migrated(tmp_path, url)
+    assert not runner.is_migrated(tmp_path)
+    unreachable = "postgresql+psycopg2://postgres:pw@127.0.0.1:1/none"
+    assert runner._db_stamp(tmp_path, unreachable) is None  # so it is migrated, and fails loudly
+
+
 # UI login and serve ----------------------------------------------------------------------------
 def test_ui_login_generates_one_private_password(tmp_path: Path):
     settings = Settings(home=tmp_path)
@@ -214,13 +270,13 @@ def toy():
         return as_of_date(context["logical_date"]).isoformat()
 
     @task
-    def publish(day: str) -> str:
+    def province(day: str) -> str:
         page = Path(os.environ["BEATBRIEF_HOME"]) / "toy" / day / "index.html"
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text("briefing")
         return str(page)
 
-    publish(ingest())
+    province(ingest())
 
 
 toy()
@@ -251,11 +307,11 @@ def test_run_daily_runs_reruns_and_reports_failures(tmp_path: Path):
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["rcs"] == [0, 0, 1], result.stderr[-3000:]
     briefing = str(tmp_path / "bb" / "toy" / "2026-11-27" / "index.html")
-    assert result.stdout.splitlines().count(briefing) == 2  # the publish task's XCom, per success
+    assert result.stdout.splitlines().count(briefing) == 2  # the province task's XCom, per success
     # one line names the failed task, its error and what did not run because of it
     assert (
         "beatbrief_daily 2026-11-27 failed: ingest: RuntimeError: toy ingest fails on purpose "
-        "(not run: publish)"
+        "(not run: province)"
     ) in result.stderr.splitlines()
     with sqlite3.connect(tmp_path / "bb" / "airflow" / "airflow.db") as con:
         runs = con.execute("SELECT count(*) FROM dag_run WHERE dag_id = 'beatbrief_daily'")

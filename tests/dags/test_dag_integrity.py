@@ -117,17 +117,26 @@ def test_dag_rules(dagbag):
     assert not problems, "\n".join(problems)
 
 
-def test_daily_dag_validates_reference_first_then_transforms_then_publishes(dagbag):
+def test_daily_dag_routes_then_maps_each_bureau_reference_first_then_rolls_up(dagbag):
     from beatbrief.feeds import FEED_NAMES
 
     dag = dagbag.dags["beatbrief_daily"]
     upstream = {task.task_id: task.get_flat_relative_ids(upstream=True) for task in dag.tasks}
     for earlier, later in pairwise(FEED_NAMES):
-        assert f"{earlier}.validate" in upstream[f"{later}.validate"]
+        assert f"route_{earlier}" in upstream[f"route_{later}"]
+        assert f"bureau.{earlier}.validate" in upstream[f"bureau.{later}.validate"]
     for feed in FEED_NAMES:
-        assert f"{feed}.ingest" in upstream[f"{feed}.validate"]
-        assert f"{feed}.validate" in upstream["transform"]
-    assert upstream["publish"] >= {"transform"}
+        assert f"route_{feed}" in upstream["bureaus"]
+        assert f"bureau.{feed}.ingest" in upstream[f"bureau.{feed}.validate"]
+        assert f"bureau.{feed}.validate" in upstream["bureau.transform"]
+    assert upstream["bureau.publish"] >= {"bureau.transform"}
+    assert upstream["province"] >= {"bureau.publish", "bureau.transform"}
+    # every bureau task is mapped over the bureaus and draws on the bureaus' pool
+    bureau_tasks = [t for t in dag.tasks if t.task_id.startswith("bureau.")]
+    assert len(bureau_tasks) == 2 * len(FEED_NAMES) + 2
+    assert {t.pool for t in bureau_tasks} == {"beatbrief_bureaus"}
+    assert all(t.get_closest_mapped_task_group() is not None for t in bureau_tasks)
+    assert dag.max_active_tasks > 1  # one writer per bureau file, not one for the province
 
 
 def test_the_daily_run_has_one_leaf_that_judges_every_task(dagbag):

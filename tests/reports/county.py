@@ -33,6 +33,36 @@ def county_home() -> Path:
     return _BUILT["home"]
 
 
+def province_home() -> Path:
+    """The same county run as the daily DAG runs it: a province of one bureau (routed, the
+    bureau's pages under the province roll-up); built on first use."""
+    if "province" not in _BUILT:
+        from beatbrief.simulate import run_simulation
+        from reports.plans import write_patrol_plans
+        from reports.province import publish_province
+        from reports.publish import publish_pages
+        from tests.pipeline import county_bureau, run_province_day
+
+        root = Path(tempfile.mkdtemp(prefix="beatbrief-province-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        home = root / "home"
+        run_simulation(home, end=END, days=40, seed=23, scale="county", fault_rate=0.0, ping_days=1)
+        settings = Settings(home=home)
+        assert run_province_day(settings, END) == {}
+        bureau = county_bureau(settings)
+        write_patrol_plans(bureau, END)
+        publish_pages(bureau, END)
+        publish_province(settings, END)
+        _BUILT["province"] = home
+    return _BUILT["province"]
+
+
+def copy_province(target: Path) -> Settings:
+    """A private copy of the county run as a province of one bureau, under `target`."""
+    shutil.copytree(province_home(), target / "home")
+    return Settings(home=target / "home")
+
+
 def copy_county(target: Path) -> Settings:
     """A private copy of the built county under `target`."""
     shutil.copytree(county_home(), target / "home")

@@ -4,7 +4,7 @@ JSON embedded in a page can never end its <script> element."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -86,3 +86,88 @@ def test_nan_becomes_null_not_invalid_json():
     assert figures.clean([1.0, float("nan"), float("inf"), 2, None]) == [1.0, None, None, 2, None]
     with pytest.raises(ValueError):
         figures.script_json({"x": float("nan")})
+
+
+def categories(day_counts: list[int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "category": ["assault", "theft", "fraud"][: len(day_counts)],
+            "day_count": day_counts,
+            "previous_7d_daily_avg": [0.43] * len(day_counts),
+        }
+    )
+
+
+def test_category_labels_get_the_margin_they_need_and_counts_whole_ticks():
+    spec = figures.category_bars(categories([3, 1]), Messages("zh-CN"))
+    assert "殴打他人/伤害" in spec["data"][1]["y"]
+    assert spec["layout"]["yaxis"]["automargin"] is True  # margin.l alone cut it to "他人/伤害"
+    counts = spec["layout"]["xaxis"]
+    assert (counts["tickformat"], counts["rangemode"], counts["dtick"]) == (",d", "tozero", 1)
+    larger = figures.category_bars(categories([40, 7, 2]), Messages("zh-CN"))["layout"]["xaxis"]
+    assert larger["tickformat"] == ",d" and "dtick" not in larger  # plotly's steps are whole
+
+
+def months(with_data: int) -> list[dict]:
+    """13 months, the last `with_data` of them in the history."""
+    return [
+        {"month": f"m{i:02d}", "current": 6 if i >= 13 - with_data else None, "last_year": None}
+        for i in range(13)
+    ]
+
+
+def rolling(days: int) -> pl.DataFrame:
+    """`days` days of rolling counts, without a control band."""
+    first = date(2026, 11, 1)
+    return pl.DataFrame(
+        {
+            "reported_date": [first + timedelta(days=k) for k in range(days)],
+            "rolling": [30] * days,
+            "mean": [None] * days,
+            "lower": [None] * days,
+            "upper": [None] * days,
+        },
+        schema={"reported_date": pl.Date, "rolling": pl.Int64}
+        | dict.fromkeys(("mean", "lower", "upper"), pl.Float64),
+    )
+
+
+def panel_traces(spec: dict, axis: str) -> list[dict]:
+    return [t for t in spec["data"] if t.get("xaxis", "x") == axis]
+
+
+def short_notes(spec: dict) -> dict[str, str]:
+    """The texts set in the middle of a panel, by the panel's x axis; its axes are hidden."""
+    layout, notes = spec["layout"], {}
+    for n in range(1, 4):
+        x, y = layout[f"xaxis{n if n > 1 else ''}"], layout[f"yaxis{n if n > 1 else ''}"]
+        middle = (sum(x["domain"]) / 2, sum(y["domain"]) / 2)
+        for a in layout["annotations"]:
+            if a["xref"] == "paper" and (a["x"], a["y"]) == pytest.approx(middle):
+                assert x["visible"] is False and y["visible"] is False
+                notes[f"x{n}"] = a["text"]
+    return notes
+
+
+def test_a_trend_panel_with_too_short_a_history_says_so_instead_of_a_stray_point(msg):
+    spec = figures.monthly_lines([("A", months(13)), ("B", months(1)), ("C", months(2))], msg)
+    go.Figure(spec)
+    assert panel_traces(spec, "x") and panel_traces(spec, "x3")
+    assert panel_traces(spec, "x2") == []  # one month with data: no single dot
+    note = msg.t("trends", "too_short_monthly").format(n=figures.MIN_POINTS)
+    assert short_notes(spec) == {"x2": note}
+    bands = figures.rolling_bands([("A", rolling(30)), ("B", rolling(1)), ("C", rolling(0))], msg)
+    go.Figure(bands)
+    assert panel_traces(bands, "x") and not panel_traces(bands, "x2")
+    note = msg.t("trends", "too_short_rolling").format(n=figures.MIN_POINTS)
+    assert short_notes(bands) == {"x2": note, "x3": note}
+
+
+def test_trend_panels_tick_whole_counts_with_room_for_their_labels(msg):
+    spec = figures.monthly_lines([("A", months(13)), ("B", months(3))], msg)
+    for name in ("yaxis", "yaxis2"):
+        axis = spec["layout"][name]
+        assert (axis["tickformat"], axis["rangemode"], axis["automargin"]) == (",d", "tozero", True)
+    assert spec["layout"]["xaxis"]["automargin"] is True
+    bands = figures.rolling_bands([("A", rolling(30))], msg)
+    assert bands["layout"]["yaxis"]["tickformat"] == ",d"

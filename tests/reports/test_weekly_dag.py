@@ -10,8 +10,7 @@ import sys
 import textwrap
 
 from beatbrief.config import REPO_ROOT
-from reports.publish import publish_briefing
-from tests.reports.county import END, copy_county
+from tests.reports.county import END, copy_province
 
 RUN_WEEKLY = textwrap.dedent("""
     import os, sys
@@ -34,19 +33,22 @@ def test_weekly_dag_is_a_monday_cron_with_the_daily_briefing_as_inlet():
 
     bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
     weekly, daily = bag.dags["beatbrief_weekly"], bag.dags["beatbrief_daily"]
-    (task,) = weekly.tasks
-    daily_outlets = {a.uri for a in daily.get_task("publish").outlets}
+    daily_outlets = {a.uri for a in daily.get_task("province").outlets}
     assert daily_outlets == {"beatbrief://briefings/daily"}
-    assert {a.uri for a in task.inlets} == daily_outlets
-    assert {a.uri for a in task.outlets} == {"beatbrief://trends/weekly"}
+    bureau_views, province_view = (
+        weekly.get_task("publish_trends"),
+        weekly.get_task("publish_province_trends"),
+    )
+    assert {a.uri for a in bureau_views.inlets} == daily_outlets
+    assert {a.uri for a in province_view.outlets} == {"beatbrief://trends/weekly"}
+    assert bureau_views.pool == "beatbrief_bureaus"  # mapped over the bureaus
     timetable = weekly.timetable
     assert (timetable.expression, str(timetable.timezone)) == ("30 7 * * 1", "Asia/Shanghai")
     assert str(daily.timetable.timezone) == "Asia/Shanghai"  # 07:30 follows the daily 06:00
 
 
-def test_the_weekly_run_publishes_the_commander_view_through_airflow(tmp_path):
-    settings = copy_county(tmp_path)
-    publish_briefing(settings, END)  # the daily run briefed on Friday; Sunday's is late
+def test_the_weekly_run_publishes_the_commander_views_through_airflow(tmp_path):
+    settings = copy_province(tmp_path)  # the daily run briefed on Friday; Sunday's is late
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     run = subprocess.run(
         [sys.executable, "-c", RUN_WEEKLY, str(settings.home)],
@@ -57,8 +59,11 @@ def test_the_weekly_run_publishes_the_commander_view_through_airflow(tmp_path):
         timeout=600,
     )
     assert "STATE success" in run.stdout, run.stdout[-3000:] + run.stderr[-3000:]
-    page = settings.home / "trends" / END.isoformat() / "index.html"
-    assert page.is_file() and "fig-trend-3y" in page.read_text(encoding="utf-8")
+    folder = settings.home / "trends" / END.isoformat()
+    (bureau,) = [p for p in folder.glob("bureau-*.html")]
+    assert "fig-trend-3y" in bureau.read_text(encoding="utf-8")
+    province = (folder / "index.html").read_text(encoding="utf-8")
+    assert "province-months" in province and f'href="{bureau.name}"' in province
     assert f"trends/{END.isoformat()}/index.html" in (settings.home / "index.html").read_text(
         encoding="utf-8"
     )

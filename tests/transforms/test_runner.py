@@ -15,6 +15,7 @@ from sqlglot import exp
 from beatbrief.config import REPO_ROOT, Settings
 from tests.transforms.conftest import STATIONS, case
 from transforms import warehouse
+from transforms.rollup import province_models, province_parameters
 from transforms.runner import (
     LAYERS,
     QUERIES_DIR,
@@ -178,7 +179,7 @@ def test_a_model_without_a_key_is_refused(tmp_path):
 
 
 def test_every_query_reads_only_models_and_warehouse_tables():
-    known = {m.name for m in discover_models()} | warehouse_tables()
+    known = {m.name for m in discover_models() + tuple(province_models())} | warehouse_tables()
     for path in QUERY_FILES:
         tables = referenced_tables(path.read_text(encoding="utf-8"))
         assert tables and tables <= known, f"{path}: {sorted(tables - known)}"
@@ -195,7 +196,14 @@ def test_sqlfluff_knows_every_parameter_the_sql_takes_and_no_other():
             path.read_text(encoding="utf-8"), dialect="duckdb"
         ).find_all(exp.Placeholder)
     }
-    assert linted == set(model_parameters(Settings(), date(2026, 1, 1))) | queries
+    province = {
+        placeholder.name
+        for model in province_models()
+        for placeholder in sqlglot.parse_one(model.sql, dialect="duckdb").find_all(exp.Placeholder)
+    }
+    assert province <= set(province_parameters(date(2026, 1, 1)))
+    models = set(model_parameters(Settings(), date(2026, 1, 1)))
+    assert linted == models | set(province_parameters(date(2026, 1, 1))) | queries
 
 
 def test_an_incremental_mart_keeps_its_history_when_a_new_version_adds_a_column(tmp_path):

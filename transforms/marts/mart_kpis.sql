@@ -27,7 +27,8 @@
 -- - The league (the commander view and the league tables): among the rows of one scope (every
 --   station of the region, every bureau), rank_* on each KPI (1 = fewest cases / highest rate,
 --   ties share the lowest rank, null when the KPI is), mean_rank = the mean of the known ranks,
---   league_place = 1, 2, ... by mean_rank (nulls last), then scope_id.
+--   league_place = 1, 2, ... by mean_rank (nulls last), then scope_id: the macro kpi_league
+--   (transforms/macros/league.sql), which the province's league uses too.
 with
 
 params as (
@@ -136,7 +137,7 @@ rates as (
     cross join history
 ),
 
-final as (
+final as (  -- noqa: ST03, read by kpi_league through query_table
     select
         params.as_of_date,
         rates.scope,
@@ -205,64 +206,6 @@ final as (
         end as kpi_satisfaction_flag
     from rates
     cross join params
-),
-
-ranked as (
-    select
-        final.*,
-        case
-            when final.kpi_few_cases is not null
-                then rank() over (
-                    partition by final.scope, final.kpi_few_cases is null
-                    order by final.kpi_few_cases
-                )
-        end as rank_few_cases,
-        case
-            when final.kpi_good_order is not null
-                then rank() over (
-                    partition by final.scope, final.kpi_good_order is null
-                    order by final.kpi_good_order
-                )
-        end as rank_good_order,
-        case
-            when final.kpi_stability is not null
-                then rank() over (
-                    partition by final.scope, final.kpi_stability is null
-                    order by final.kpi_stability desc
-                )
-        end as rank_stability,
-        case
-            when final.kpi_satisfaction is not null
-                then rank() over (
-                    partition by final.scope, final.kpi_satisfaction is null
-                    order by final.kpi_satisfaction desc
-                )
-        end as rank_satisfaction
-    from final
-),
-
-league as (
-    select
-        ranked.*,
-        (
-            coalesce(ranked.rank_few_cases, 0)
-            + coalesce(ranked.rank_good_order, 0)
-            + coalesce(ranked.rank_stability, 0)
-            + coalesce(ranked.rank_satisfaction, 0)
-        )
-        / nullif(
-            cast(ranked.rank_few_cases is not null as integer)
-            + cast(ranked.rank_good_order is not null as integer)
-            + cast(ranked.rank_stability is not null as integer)
-            + cast(ranked.rank_satisfaction is not null as integer),
-            0
-        ) as mean_rank
-    from ranked
 )
 
-select
-    league.*,
-    row_number() over (
-        partition by league.scope order by league.mean_rank asc nulls last, league.scope_id asc
-    ) as league_place
-from league
+select * from kpi_league('final')
