@@ -381,7 +381,19 @@ def print_table(scale: str, stages: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write bench-output/bench.json."""
     parser = argparse.ArgumentParser(prog="beatbrief bench", description=__doc__)
-    parser.add_argument("--scales", default="county,province")
+    parser.add_argument(
+        "--scales",
+        default="county,province-dag",
+        help="county (one warehouse, every stage), province (one warehouse, ingest and "
+        "validation only), province-dag (the province day through the bureau-parallel DAG on "
+        "Celery with 1 and 2 workers: needs `make services`)",
+    )
+    parser.add_argument(
+        "--province-bureaus",
+        type=int,
+        default=60,
+        help="bureaus of the simulated province for province-dag (60: the whole province)",
+    )
     parser.add_argument("--out", default="bench-output")
     parser.add_argument(
         "--province-models",
@@ -392,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = {}
     for scale in args.scales.split(","):
+        if scale == "province-dag":
+            results[scale] = province_dag(args.province_bureaus)
+            continue
         home = Path(tempfile.mkdtemp(prefix=f"beatbrief-bench-{scale}-"))
         try:
             settings = Settings(home=home)
@@ -412,6 +427,39 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     return 0
+
+
+def province_dag(bureaus: int) -> dict:
+    """A simulated province day (`bureaus` bureaus at province density) through the
+    bureau-parallel DAG on Celery, with 1 and then 2 workers (beatbrief/province_bench.py)."""
+    from beatbrief.province_bench import print_report, run_once
+    from beatbrief.simulate import run_simulation
+
+    days, ping_days = SCALES["province"]
+    root = Path(tempfile.mkdtemp(prefix="beatbrief-bench-province-dag-"))
+    try:
+        home = root / "landed"
+        started = time.perf_counter()
+        run_simulation(
+            home,
+            end=END,
+            days=days,
+            seed=20261128,
+            scale="province",
+            fault_rate=0.0,
+            ping_days=ping_days,
+            bureaus=bureaus,
+        )
+        simulate_s = time.perf_counter() - started
+        floor = 0.0
+        for feed in FEED_NAMES:
+            files = sorted(p for p in (home / "landing" / feed).glob("*/*") if p.is_file())
+            floor += feed_floor(files, load_schema(feed)) if files else 0.0
+        runs = [run_once(home, root, workers, END) for workers in (1, 2)]
+        print_report(runs, floor, 60)
+        return {"bureaus": bureaus, "simulate_s": simulate_s, "floor_s": floor, "runs": runs}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def pages(settings: Settings) -> list[dict]:

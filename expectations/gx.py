@@ -1,12 +1,15 @@
 """Great Expectations plumbing shared by the row checks and the health checks: the
 file-backed context, a checkpoint per suite, the result format (row ids only, never a feed
-value), running a suite on a chunk and the incremental Data Docs build."""
+value), the runs' names, running a suite on a chunk, and the incremental Data Docs build with
+its bounded history (the offline pages themselves: expectations/data_docs.py)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 
@@ -45,32 +48,32 @@ RESULT_FORMAT = {
 }
 
 
+def docs_dir(settings: Settings) -> Path:
+    """The Data Docs site: HOME/quality/data_docs."""
+    return settings.quality_dir / "data_docs"
+
+
 def gx_context(settings: Settings):
-    """The file-backed GX context under HOME/gx, with Data Docs written to HOME/quality."""
+    """The file-backed GX context under HOME/gx, with Data Docs written to HOME/quality, their
+    pages loading only files of the site (data_docs.site_config)."""
     import great_expectations as gx
     from great_expectations.data_context import data_context_variables
     from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    from expectations.data_docs import site_config
 
     # this module logs "Stashing `FluentDatasource` ..." at INFO under its file's path
     logging.getLogger(data_context_variables.__file__).setLevel(logging.WARNING)
     settings.gx_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(settings.gx_dir))
     sites = context.config.data_docs_sites or {}
-    if DOCS_SITE not in sites or "local_site" in sites:
+    config = site_config(docs_dir(settings))
+    # a home made before the offline views (or with GX's default local_site) is brought up
+    # to date
+    if list(sites) != [DOCS_SITE] or sites[DOCS_SITE] != config:
         for name in list(sites):
             context.delete_data_docs_site(name)
-        context.add_data_docs_site(
-            site_name=DOCS_SITE,
-            site_config={
-                "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(settings.quality_dir / "data_docs"),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
+        context.add_data_docs_site(site_name=DOCS_SITE, site_config=config)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.variables.save()
     return context
@@ -101,21 +104,51 @@ def checkpoint_for(context, name: str, suite):
     )
 
 
-def build_docs(context, feed: str, run_name: str) -> None:
-    """Render the feed's suites and this run's validation results (`run_name` and its
-    chunks, `<run_name>-<i>-of-<n>`) into the Data Docs site, and its index. Only these pages
-    are rendered, so a day costs the same after a 400-day backfill as on the first day."""
+# `<feed>-<YYYY-MM-DD>`, and `-<i>-of-<n>` for a chunk of the row check (batch.run_chunks)
+RUN_DATE = re.compile(r"-(\d{4}-\d{2}-\d{2})(?:-\d+-of-\d+)?$")
+
+
+def run_name_for(feed: str, as_of: date) -> str:
+    """The name of a feed's GX runs for a briefing date (the health check's and, with a
+    chunk suffix, the row check's): `<feed>-<YYYY-MM-DD>`."""
+    return f"{feed}-{as_of.isoformat()}"
+
+
+def run_date(run_id) -> date:
+    """The briefing date a run is named after (run_name_for); the day it ran for a run named
+    otherwise (`__none__` in homes older than the run names)."""
+    found = RUN_DATE.search(run_id.run_name or "")
+    return date.fromisoformat(found[1]) if found else run_id.run_time.date()
+
+
+def build_docs(context, settings: Settings, feed: str, as_of: date) -> None:
+    """Render the feed's suites and this run's validation results (every run named
+    run_name_for(feed, as_of), chunks included) into the Data Docs site, and its index; first
+    remove the feed's results of runs more than `data_docs_history_days` before `as_of` (the
+    index build then removes their pages). Only these pages are rendered and the history is
+    bounded, so a day costs the same after a 400-day backfill as on the first day."""
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
     )
 
-    results = [
-        key
-        for key in context.validation_results_store.list_keys()
-        if key.run_id.run_name == run_name or key.run_id.run_name.startswith(f"{run_name}-")
-    ]
-    suites = [ExpectationSuiteIdentifier(name) for name in (feed, f"{feed}_health")]
-    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=[*suites, *results])
+    from expectations.data_docs import copy_vendored
+
+    suites = (feed, f"{feed}_health")
+    cutoff = as_of - timedelta(days=settings.data_docs_history_days)
+    store = context.validation_results_store
+    run_name = run_name_for(feed, as_of)
+    results = []
+    for key in store.list_keys():
+        name = key.run_id.run_name or ""
+        if key.expectation_suite_identifier.name in suites and run_date(key.run_id) < cutoff:
+            store.remove_key(key)
+        elif name == run_name or name.startswith(f"{run_name}-"):
+            results.append(key)
+    context.build_data_docs(
+        site_names=[DOCS_SITE],
+        resource_identifiers=[*(ExpectationSuiteIdentifier(name) for name in suites), *results],
+    )
+    copy_vendored(docs_dir(settings))
 
 
 def run_suite(checkpoint, frame: pl.DataFrame, params: dict, run_name: str | None = None):

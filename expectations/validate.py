@@ -27,6 +27,7 @@ from expectations.gx import (
     build_docs,
     checkpoint_for,
     gx_context,
+    run_name_for,
     run_suite,
 )
 from expectations.health import feed_health, health_suite
@@ -58,7 +59,7 @@ def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
     quarantined rows, per-file accounting, the feed's status and the GX results."""
     schema = load_schema(feed)
     context = gx_context(settings)
-    run_name = f"{feed}-{as_of.isoformat()}"
+    run_name = run_name_for(feed, as_of)
     with warehouse.connect(settings, settings.load_memory_limit) as con:
         unreadable = con.execute(
             "select file_path, error from load_manifest "
@@ -116,7 +117,7 @@ def validate_feed(settings: Settings, feed: str, as_of: date) -> dict:
             con.commit()
         finally:
             batch_mod.drop_batch_tables(con)
-    build_docs(context, feed, run_name)
+    build_docs(context, settings, feed, as_of)
     log.info(
         "%s validated: %d rows, %d accepted, %d quarantined, %d duplicate",
         feed,
@@ -170,7 +171,7 @@ def _check_batch(
     unique, duplicates, chunks = batch_mod.flag_rows(con, schema, chunk_rows)
     checkpoint = checkpoint_for(context, schema.feed, build_suite(schema))
     outcomes = batch_mod.run_chunks(
-        con, checkpoint, schema, params, chunks, f"{schema.feed}-{as_of.isoformat()}"
+        con, checkpoint, schema, params, chunks, run_name_for(schema.feed, as_of)
     )
     rejected: dict[str, str] = {}
     for outcome in health:

@@ -28,6 +28,7 @@ from reports.paths import (
     station_page,
     trends_dir,
 )
+from reports.provenance import run_record_href, write_run_record
 from reports.render import atomic_write, ensure_plotly_js, templates
 from reports.site import publish_site_index
 from transforms.rollup import build_province
@@ -150,6 +151,7 @@ def publish_province(settings: Settings, as_of: date) -> Path:
         .get_template("province.html.j2")
         .render(
             **page_globals(msg, generated_at),
+            run_record_href=run_record_href(settings, as_of, folder),
             as_of=as_of.isoformat(),
             p=msg.groups()["province"],
             totals=(by_scope["province"] or [None])[0],
@@ -164,6 +166,7 @@ def publish_province(settings: Settings, as_of: date) -> Path:
     )
     target = inside(folder, INDEX_PAGE)
     atomic_write(target, html)
+    write_run_record(settings, as_of)  # last: it holds every page's hash
     publish_site_index(settings)
     log.info("published the province roll-up of %d bureaus for %s", len(by_scope["bureau"]), as_of)
     return target

@@ -30,6 +30,7 @@ from reports.data import TOP_N, Frames, read_frames
 from reports.messages import Messages
 from reports.methods import page_globals, write_methods
 from reports.paths import INDEX_PAGE, inside
+from reports.provenance import run_record_href
 from reports.quality import link_quality
 from reports.quality_page import publish_quality_page
 from reports.render import atomic_write, ensure_plotly_js, templates
@@ -181,7 +182,10 @@ def publish_pages(settings: Settings, as_of: date) -> dict:
     ensure_plotly_js(folder)
     write_methods(folder, msg, generated_at)
     env = templates()
-    shared = page_globals(msg, generated_at)
+    # a bureau's pages link to the province's run record of the day (one-warehouse homes
+    # have none)
+    record = run_record_href(settings, as_of, folder) if settings.bureau else None
+    shared = page_globals(msg, generated_at) | {"run_record_href": record}
     written = []
     for scope in scopes:
         path = inside(folder, scope.page)

@@ -1,5 +1,8 @@
 """The daily DAG on the Celery executor (`make cluster`: PostgreSQL, Redis, two workers) ends as
-the in-process run (`beatbrief run`) of the same simulated county does, with identical marts.
+the in-process run (`beatbrief run`) of the same simulated province does, with identical marts:
+three bureaus, one of which lost its day's cases, run side by side on both workers; every
+landed row is accounted for across the bureaus; and the province roll-up names the bureau that
+is incomplete while the others brief normally, with every chart drawn in chromium.
 
 Needs PostgreSQL (trust auth) and Redis on 127.0.0.1, which `make test` gets from
 `make services`. Each run uses its own database, dropped afterwards, and a Redis database
@@ -10,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import random
 import re
@@ -20,8 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,15 +33,20 @@ import pytest
 
 from beatbrief.airflow_runner import DAG_ID, logical_date_for
 from beatbrief.cluster import MARK_VAR, POOL
-from beatbrief.config import REPO_ROOT
+from beatbrief.config import REPO_ROOT, Settings
+from beatbrief.province_bench import RestClient, drop_run_data, trigger_and_wait
 from beatbrief.services import HOST, POSTGRES_PORT, REDIS_PORT, postgres_answers, redis_answers
+from transforms.route import unaccounted_files
 
 DAY = date(2026, 11, 27)
 RUN_ID = "celery_check"
-SIMULATE = ["--end", DAY.isoformat(), "--days", "60", "--ping-days", "2", "--seed", "7"]
+SIMULATE = ["--end", DAY.isoformat(), "--days", "35", "--ping-days", "1", "--seed", "7"]
+SIMULATE += ["--bureaus", "3"]
+# the bureau whose cases of DAY never arrive (a district of the simulated province)
+LATE_BUREAU, LATE_NAME = "220103000000", "长宁区公安分局"
 SIMULATE_MAX_S = 30
 CLUSTER_TIMEOUT_S = 420
-RUN_TIMEOUT_S = 360
+RUN_TIMEOUT_S = 600
 WORKERS = ("w1", "w2")
 # Mart columns that hold when a row was computed rather than what the data says: none today
 # (mart_day_cases.reported_at is when a case was reported, so it is compared).
@@ -107,26 +112,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _request(
-    url: str, token: str | None = None, body: dict | None = None, method: str | None = None
-) -> tuple[int, bytes]:
-    """Status and body of one HTTP request (errors included; 0 when nothing answered). The
-    timeout is long: on 2 cores the api-server shares them with a running task."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except OSError as error:
-        return 0, str(error).encode()
-
-
 def _clean_env() -> dict[str, str]:
     """os.environ without this session's Airflow settings and make's jobserver."""
     return {
@@ -150,30 +135,6 @@ def _unused_redis_db() -> int:
     free = [index for index in range(1, count) if index not in used]
     assert free, f"every Redis database index holds keys: {sorted(used)}"
     return random.choice(free)  # two runs at once are unlikely to pick the same one
-
-
-def _postgres(sql: str) -> None:
-    """Run one statement in the server's postgres database, outside a transaction."""
-    import psycopg2
-
-    con = psycopg2.connect(host=HOST, port=POSTGRES_PORT, user="postgres", dbname="postgres")
-    try:
-        con.autocommit = True
-        with con.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        con.close()
-
-
-def _flush_redis(index: int) -> None:
-    """Remove what the cluster left in its Redis database."""
-    import redis
-
-    client = redis.Redis(host=HOST, port=REDIS_PORT, db=index)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
 
 
 def _leftovers(folder: Path) -> list[psutil.Process]:
@@ -213,33 +174,10 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
             with contextlib.suppress(psutil.Error):
                 leftovers.append(" ".join(proc.cmdline())[:120])
                 proc.kill()
-        _postgres(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        _flush_redis(running.redis_db)
+        drop_run_data(db, running.redis_db)
         print("timings (s):", {k: round(v, 1) for k, v in running.timings.items()})
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert not leftovers, f"processes outlived make cluster-stop: {leftovers}"
-
-
-def _token(cluster: Cluster) -> str:
-    """A bearer token for the generated admin user."""
-    passwords = cluster.home / "airflow" / "simple_auth_manager_passwords.json.generated"
-    user, password = next(iter(json.loads(passwords.read_text()).items()))
-    status, body = _request(
-        f"{cluster.url}/auth/token", body={"username": user, "password": password}
-    )
-    assert status == 201, body[:500]
-    return json.loads(body)["access_token"]
-
-
-def _wait_for(what: str, timeout_s: float, probe, cluster: Cluster):
-    """Poll probe() every second until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(1)
-    pytest.fail(f"{what} not within {timeout_s} s:\n{cluster.logs()}")
 
 
 def _in_process_states(home: Path) -> dict[tuple[str, int], str]:
@@ -306,6 +244,7 @@ def test_the_daily_dag_on_celery_matches_the_in_process_run(cluster: Cluster, tm
     cluster.timings["simulate"] = time.monotonic() - began
     assert result.returncode == 0, result.stderr[-3000:]
     assert cluster.timings["simulate"] <= SIMULATE_MAX_S
+    lose_the_days_cases(cluster.home, LATE_BUREAU)
     in_process_home = tmp_path / "in-process"
     shutil.copytree(cluster.home, in_process_home)
 
@@ -356,8 +295,51 @@ def test_the_daily_dag_on_celery_matches_the_in_process_run(cluster: Cluster, tm
         if celery_marts.get(table) != in_process_marts.get(table)
     )
     assert not differ, {t: (celery_marts.get(t), in_process_marts.get(t)) for t in differ}
+    bureaus = {key.split("/")[1] for key in celery_marts if key.startswith("bureaus/")}
+    assert bureaus == {"220199000000", "220102000000", LATE_BUREAU}
+    assert any(key.startswith("province/") for key in celery_marts)  # the province marts too
+
+    # The run failed, naming the late bureau's feed, and only that bureau is incomplete.
+    assert cluster.run_state == "failed"
+    assert f"failed: bureau.cases.validate[{LATE_BUREAU}]: " in in_process_log
+    settings = Settings(home=cluster.home)
+    assert unaccounted_files(settings, sorted(bureaus)) == []  # every landed row accounted for
+    check_province_pages(settings, tmp_path / "profile")
     cluster.timings["test"] = time.monotonic() - began
     print(f"{len(celery_marts)} mart tables identical; run {cluster.run_state}")
+
+
+def lose_the_days_cases(home: Path, bureau: str) -> None:
+    """Drop the bureau's cases of DAY from the province's landed file (a record's first line
+    starts with its case id and station id, and a station id starts with its bureau's admin
+    code), as if its case system had not delivered."""
+    (path,) = (home / "landing" / "cases" / DAY.isoformat()).iterdir()
+    lines = path.read_bytes().split(b"\n")
+    prefix = re.compile(rb"^[^,]*,\"?" + bureau[:6].encode() + rb"\d{6}")
+    kept = [line for line in lines if not prefix.match(line)]
+    assert len(lines) - len(kept) > 10, "the bureau had cases that day"
+    path.write_bytes(b"\n".join(kept))
+
+
+def check_province_pages(settings: Settings, profile: Path) -> None:
+    """The province roll-up names the incomplete bureau in its banner, and it and every
+    complete bureau's page draw their charts offline."""
+    from tests.test_end_to_end import offline_dom
+
+    folder = settings.briefing_dir(DAY)
+    dom = offline_dom(folder / "index.html", profile)
+    banner = dom[dom.index('id="incomplete-bureaus"') :][:3000]
+    assert LATE_NAME in banner and "cases" in banner
+    assert "示范县公安局" not in banner  # the others brief normally
+    start = dom.index('id="province-bureaus"')
+    assert "main-svg" in dom[start : start + 5000], "the bureaus chart did not render"
+    for bureau in ("220199000000", "220102000000", LATE_BUREAU):
+        page = folder / f"bureau-{bureau}.html"
+        assert f'href="{page.name}"' in dom
+        bureau_dom = offline_dom(page, profile)
+        for chart in ("fig-categories", "fig-map", "fig-heatmap"):
+            start = bureau_dom.index(f'id="{chart}"')
+            assert "main-svg" in bureau_dom[start : start + 5000], f"{page.name}: {chart}"
 
 
 def _check_cluster_run(cluster: Cluster) -> None:
@@ -372,36 +354,21 @@ def _check_cluster_run(cluster: Cluster) -> None:
     nodes = _registered_workers(broker)
     assert {node.split("@")[0] for node in nodes} == set(WORKERS), nodes
 
-    token = _token(cluster)
-    api = f"{cluster.url}/api/v2"
-    pools = json.loads(_request(f"{api}/pools/{POOL}", token)[1])
+    client = RestClient(cluster.url)
+    client.login(cluster.home)
+    pools = client.call(f"/api/v2/pools/{POOL}")
     assert pools["slots"] == len(WORKERS), pools
-    _wait_for(
-        f"{DAG_ID} parsed",
-        120,
-        lambda: _request(f"{api}/dags/{DAG_ID}", token)[0] == 200,
-        cluster,
-    )
-    # A run triggered on a paused DAG is created but not scheduled: unpause after triggering.
     triggered = time.monotonic()
-    run = {"dag_run_id": RUN_ID, "logical_date": logical_date_for(DAY).isoformat()}
-    status, body = _request(f"{api}/dags/{DAG_ID}/dagRuns", token, run)
-    assert status == 200, body[:500]
-    status, body = _request(f"{api}/dags/{DAG_ID}", token, {"is_paused": False}, "PATCH")
-    assert status == 200, body[:500]
-
-    def finished() -> str | None:
-        status, body = _request(f"{api}/dags/{DAG_ID}/dagRuns/{RUN_ID}", token)
-        state = json.loads(body)["state"] if status == 200 else None
-        return state if state in {"success", "failed"} else None
-
-    cluster.run_state = _wait_for(f"{DAG_ID} {RUN_ID} finished", RUN_TIMEOUT_S, finished, cluster)
+    try:
+        ended = trigger_and_wait(client, RUN_ID, logical_date_for(DAY), RUN_TIMEOUT_S)
+    except TimeoutError:
+        pytest.fail(f"{DAG_ID} {RUN_ID} did not end within {RUN_TIMEOUT_S} s:\n{cluster.logs()}")
+    cluster.run_state = ended["run"]["state"]
     cluster.timings["celery run"] = time.monotonic() - triggered
 
-    runs = json.loads(_request(f"{api}/dags/{DAG_ID}/dagRuns", token)[1])
+    runs = client.call(f"/api/v2/dags/{DAG_ID}/dagRuns")
     assert [r["dag_run_id"] for r in runs["dag_runs"]] == [RUN_ID]  # no scheduled run besides
-    body = _request(f"{api}/dags/{DAG_ID}/dagRuns/{RUN_ID}/taskInstances?limit=1000", token)[1]
-    instances = json.loads(body)["task_instances"]
+    instances = ended["tasks"]
     cluster.task_states = {(ti["task_id"], ti["map_index"]): ti["state"] for ti in instances}
     ran_on = _workers_of_tasks(cluster)
     for ti in sorted(instances, key=lambda ti: ti["start_date"] or ""):
@@ -410,3 +377,16 @@ def _check_cluster_run(cluster: Cluster) -> None:
     executed = {k for k, state in cluster.task_states.items() if state in {"success", "failed"}}
     assert executed <= ran_on.keys(), f"no worker log names {sorted(executed - ran_on.keys())}"
     print("tasks per worker:", {w: sum(w in names for names in ran_on.values()) for w in WORKERS})
+    # the bureaus ran side by side: each worker ran bureau tasks, and some of them overlapped
+    bureau_tasks = [ti for ti in instances if ti["task_id"].startswith("bureau.")]
+    assert {
+        w for ti in bureau_tasks for w in ran_on.get((ti["task_id"], ti["map_index"]), [])
+    } == set(WORKERS)
+    spans = sorted(
+        (ti["start_date"], ti["end_date"])
+        for ti in bureau_tasks
+        if ti["start_date"] and ti["end_date"]
+    )
+    latest_end = [max(end for _, end in spans[: i + 1]) for i in range(len(spans))]
+    overlapping = [i for i in range(1, len(spans)) if spans[i][0] < latest_end[i - 1]]
+    assert overlapping, "no two bureau tasks ran at the same time"

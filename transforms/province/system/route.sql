@@ -47,3 +47,16 @@ create table if not exists route_communities (
     station_id varchar not null
 )
 ;
+
+-- table: run_records
+-- grain: one row per briefing date: its run record, HOME/runs/<date>/run.json
+-- (reports/provenance.py)
+create table if not exists run_records (
+    briefing_date date primary key,
+    generated_at timestamp not null,
+    code_version varchar not null,
+    record_sha256 varchar not null,
+    inputs bigint not null,
+    outputs bigint not null
+)
+;
