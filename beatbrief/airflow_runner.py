@@ -34,7 +34,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import IO
 
-from beatbrief.config import REPO_ROOT, TIMEZONE, Settings
+from beatbrief.config import MIGRATED_MARKER, REPO_ROOT, TIMEZONE, Settings
 
 DAG_ID = "beatbrief_daily"
 # the daily DAG's task whose return value is the day's top page (the province roll-up)
@@ -64,7 +64,6 @@ RUN_QUIET_NAMESPACES = (
     "task=WARNING",
     "py.warnings=ERROR",
 )
-MIGRATED_MARKER = ".beatbrief-migrated"
 # Deployment settings the user may choose; airflow_env only fills them in when unset.
 USER_OWNED = ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__EXECUTOR")
 # The values beatbrief filled in (JSON), so that a child process does not take a parent's
@@ -221,7 +220,34 @@ def apply_airflow_env(env: dict[str, str]) -> Path:
     with _locked(home / ".beatbrief-migrate.lock"):
         if not is_migrated(home, conn):
             _migrate(home, conn)
+        write_plain_cli_settings(home, env)
     return home
+
+
+# the settings of the plain `airflow` CLI, in airflow.cfg and an env file (README)
+PLAIN_CLI = {"load_examples": "False"}
+ENV_FILE = "beatbrief.env"
+_CFG_LINE = r"^(?P<key>{key})\s*=.*$"
+
+
+def write_plain_cli_settings(home: Path, env: dict[str, str]) -> None:
+    """Make the plain `airflow` CLI see the project with only AIRFLOW_HOME set: airflow.cfg
+    gets the project's dags folder and `load_examples = False` (Airflow writes True), and
+    AIRFLOW_HOME/beatbrief.env every setting beatbrief gives Airflow, for `set -a; . <file>`.
+    The tasks find BEATBRIEF_HOME from AIRFLOW_HOME (beatbrief.config.default_home)."""
+    import re
+    import shlex
+
+    cfg = home / "airflow.cfg"
+    if cfg.is_file():
+        text = cfg.read_text(encoding="utf-8")
+        wanted = PLAIN_CLI | {"dags_folder": env["AIRFLOW__CORE__DAGS_FOLDER"]}
+        for key, value in wanted.items():
+            line = _CFG_LINE.format(key=re.escape(key))
+            text = re.sub(line, lambda _m, k=key, v=value: f"{k} = {v}", text, count=1, flags=re.M)
+        cfg.write_text(text, encoding="utf-8")
+    lines = [f"export {k}={shlex.quote(v)}" for k, v in sorted(env.items())]
+    (home / ENV_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @contextlib.contextmanager

@@ -37,6 +37,22 @@ BOOLEANS = {
 }
 
 
+# the file beatbrief.airflow_runner writes into each AIRFLOW_HOME it migrated
+MIGRATED_MARKER = ".beatbrief-migrated"
+
+
+def default_home() -> Path:
+    """The data root: $BEATBRIEF_HOME; else, under the plain `airflow` CLI with only
+    AIRFLOW_HOME set, the home whose airflow/ it is (beatbrief marks the homes it migrated);
+    else ./var."""
+    if "BEATBRIEF_HOME" in os.environ:
+        return Path(os.environ["BEATBRIEF_HOME"])
+    airflow_home = os.environ.get("AIRFLOW_HOME")
+    if airflow_home and (Path(airflow_home) / MIGRATED_MARKER).is_file():
+        return Path(airflow_home).parent
+    return Path("var")
+
+
 class SettingsError(ValueError):
     """A setting holds a value it does not allow. The message is one line: the BEATBRIEF_*
     variable, the value and what is allowed."""
@@ -193,7 +209,7 @@ def check_settings(settings: Settings) -> None:
 class Settings:
     """All settings, with defaults; see docs/ARCHITECTURE.md#configuration."""
 
-    home: Path = field(default_factory=lambda: Path(os.environ.get("BEATBRIEF_HOME", "var")))
+    home: Path = field(default_factory=lambda: default_home())
     # the bureau a task works on: "" is the province, or a home kept in one warehouse (the
     # in-process steps and their tests); see for_bureau and docs/ARCHITECTURE.md#bureaus
     bureau: str = ""

@@ -1,9 +1,8 @@
-"""The day's data-quality page, HOME/quality/<date>/index.html: the banner and the
-data-quality section every briefing page shows, then the row accounting of every feed and the
-result of each of its checks.
-
-GX's Data Docs (HOME/quality/data_docs/) pull their CSS and JS from CDNs and render unstyled
-offline, so this page renders the same validation results with the project's own templates.
+"""The day's data-quality page, <data home>/quality/<date>/index.html (a bureau's under
+HOME/bureaus/<bureau_id>/): the banner and the data-quality section every briefing page shows,
+then the row accounting of every feed and the result of each of its checks, in the reader's
+language. GX's own Data Docs beside it (quality/data_docs/, offline through
+expectations/data_docs.py) are the data engineers' detailed view of the same results.
 """
 
 from __future__ import annotations

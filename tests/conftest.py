@@ -51,3 +51,31 @@ def beatbrief_home() -> Path:
 def airflow_db(beatbrief_home: Path) -> Path:
     """A migrated Airflow metadata DB under beatbrief_home/airflow; returns AIRFLOW_HOME."""
     return prepare_airflow(Settings(home=beatbrief_home))
+
+
+# The slowest test files, started first: with `make test`'s two xdist workers (one file per
+# worker at a time), a slow file left to the end keeps one worker busy while the other idles.
+SLOW_FIRST = (
+    "tests/test_celery.py",
+    "tests/test_no_silent_failure.py",
+    "tests/test_reruns.py",
+    "tests/test_end_to_end.py",
+    "tests/test_planted_signals.py",
+    "tests/test_planted_deployment.py",
+    "tests/transforms/test_grain.py",
+    "tests/transforms/test_route.py",
+    "tests/test_pages_browser.py",
+    "tests/reports/test_weekly_dag.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the slow files first, in SLOW_FIRST's order; the rest keep their order."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    root = Path(str(config.rootpath))
+
+    def key(item: pytest.Item) -> int:
+        path = Path(str(item.path)).relative_to(root).as_posix()
+        return rank.get(path, len(rank))
+
+    items.sort(key=key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sqlite3
 import stat
@@ -317,3 +318,47 @@ def test_run_daily_runs_reruns_and_reports_failures(tmp_path: Path):
         runs = con.execute("SELECT count(*) FROM dag_run WHERE dag_id = 'beatbrief_daily'")
         assert runs.fetchone()[0] == 1  # each re-run replaced the one before
     con.close()
+
+
+# the plain airflow CLI -------------------------------------------------------------------------
+def test_the_plain_airflow_cli_sees_the_project_with_only_airflow_home(tmp_path: Path):
+    env = _clean_env(tmp_path)
+    prepared = _python(
+        "from pathlib import Path\n"
+        "from beatbrief.airflow_runner import prepare_airflow\n"
+        "from beatbrief.config import Settings\n"
+        "prepare_airflow(Settings(home=Path('bb')))\n",
+        env,
+        tmp_path,
+    )
+    assert prepared.returncode == 0, prepared.stderr[-3000:]
+    airflow_home = tmp_path / "bb" / "airflow"
+    cfg = (airflow_home / "airflow.cfg").read_text(encoding="utf-8")
+    assert re.search(r"^load_examples = False$", cfg, re.M)
+    assert re.search(rf"^dags_folder = {re.escape(str(REPO_ROOT / 'dags'))}$", cfg, re.M)
+    assert "export BEATBRIEF_HOME=" in (airflow_home / "beatbrief.env").read_text()
+    # as the Airflow docs say: only AIRFLOW_HOME, from anywhere
+    plain = {"PATH": os.environ["PATH"], "HOME": env["HOME"], "AIRFLOW_HOME": str(airflow_home)}
+    listed = subprocess.run(
+        # --local: parse the dags folder (without, the list shows what a dag-processor or a
+        # run has serialized into the metadata DB)
+        [str(Path(sys.executable).parent / "airflow"), "dags", "list", "--local", "-o", "plain"],
+        capture_output=True,
+        text=True,
+        env=plain,
+        cwd=tmp_path / "user-home",
+        timeout=300,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    dags = {line.split()[0] for line in listed.stdout.splitlines() if line.startswith("beat")}
+    dags |= {line.split()[0] for line in listed.stdout.splitlines() if line.startswith("example")}
+    assert {"beatbrief_daily", "beatbrief_weekly"} <= dags
+    assert not [d for d in dags if d.startswith("example_")], sorted(dags)
+    # and a task run that way finds its data root from AIRFLOW_HOME
+    found = _python(
+        "from beatbrief.config import Settings\nprint(Settings.from_env().home.resolve())",
+        plain | {"PYTHONPATH": str(REPO_ROOT)},
+        tmp_path / "user-home",
+    )
+    assert found.stdout.strip() == str((tmp_path / "bb").resolve()), found.stderr[-2000:]
