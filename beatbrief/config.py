@@ -232,11 +232,12 @@ class Settings:
     # and the two-sided Mann-Kendall p below which a trend counts as significant
     emerging_weeks: int = 12
     emerging_trend_p: float = 0.05
-    # near repeat (Knox test): days of cases looked at, permutations and their seed, the fewest
+    # near repeat (Knox test): days of cases looked at, the most permutations a band draws
+    # (Besag-Clifford: a band stops once 10 reach its observed count) and their seed, the fewest
     # located cases a bureau's category needs, p at or below which a band is significant, and
     # the days of recent cases that raise alerts
     near_repeat_lookback_days: int = 180
-    near_repeat_permutations: int = 99
+    near_repeat_permutations: int = 999
     near_repeat_seed: int = 20261128
     near_repeat_min_events: int = 30
     near_repeat_alpha: float = 0.05

@@ -35,7 +35,7 @@ def alert_rows(
             "valid_until": r["valid_until"].isoformat(),
             "source_date": r["source_reported_date"].isoformat(),
             "knox": fmt_num(r["knox_ratio"], 2),
-            "p": fmt_num(r["p_value"], 2),
+            "p": fmt_num(r["p_value"], 3),  # resolved to 0.001 (mart_near_repeat)
         }
         for r in rows.head(limit).iter_rows(named=True)
     ]
