@@ -53,7 +53,7 @@ demo: setup
 	echo "demo finished in $$(( $$(date +%s) - start )) s"
 
 test: setup browser services
-	$(UV) run pytest -q -n 2 --dist loadfile; rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
+	$(UV) run pytest -q -n 2 --dist loadfile --no-loadscope-reorder; rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
 bench: setup
 	$(UV) run python -m beatbrief.bench
