@@ -58,14 +58,6 @@ def recorded_settings(settings: Settings) -> dict:
     return {k: v for k, v in values.items() if k not in ("home", "bureau")}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def published_files(settings: Settings, as_of: date) -> list[Path]:
     """The day's pages, tomorrow's plans and the bureaus' quality pages of the day."""
     home = settings.home
@@ -77,6 +69,7 @@ def published_files(settings: Settings, as_of: date) -> list[Path]:
 
 def write_run_record(settings: Settings, as_of: date) -> Path:
     """Write the day's run record and its `run_records` row; return the record's path."""
+    from transforms.readers import file_sha256
     from transforms.route import province_connect
     from transforms.runner import model_parameters
 
@@ -103,7 +96,7 @@ def write_run_record(settings: Settings, as_of: date) -> Path:
         else None,
         "inputs": inputs,
         "outputs": [
-            {"path": p.relative_to(settings.home).as_posix(), "sha256": _sha256(p)}
+            {"path": p.relative_to(settings.home).as_posix(), "sha256": file_sha256(p)}
             for p in published_files(settings, as_of)
         ],
     }
