@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
 def province_dag(bureaus: int) -> dict:
     """A simulated province day (`bureaus` bureaus at province density) through the
     bureau-parallel DAG on Celery, with 1 and then 2 workers (beatbrief/province_bench.py)."""
-    from beatbrief.province_bench import print_report, run_once
+    from beatbrief.province_bench import print_report, run_in_subprocess
     from beatbrief.simulate import run_simulation
 
     days, ping_days = SCALES["province"]
@@ -455,7 +455,7 @@ def province_dag(bureaus: int) -> dict:
         for feed in FEED_NAMES:
             files = sorted(p for p in (home / "landing" / feed).glob("*/*") if p.is_file())
             floor += feed_floor(files, load_schema(feed)) if files else 0.0
-        runs = [run_once(home, root, workers, END) for workers in (1, 2)]
+        runs = [run_in_subprocess(home, root, workers, END) for workers in (1, 2)]
         print_report(runs, floor, 60)
         return {"bureaus": bureaus, "simulate_s": simulate_s, "floor_s": floor, "runs": runs}
     finally:

@@ -264,3 +264,32 @@ def print_report(runs: list[dict], floor_s: float, bureaus_planned: int) -> None
     print(f"expected wall for {bureaus_planned} bureaus (machines of 2 workers, on paper):")
     for machines, seconds in projection(runs[0], bureaus_planned).items():
         print(f"  {machines:>2} machine(s): {seconds / 60:6.1f} min")
+
+
+def run_in_subprocess(landing_home: Path, scratch: Path, workers: int, day: date) -> dict:
+    """run_once in a fresh interpreter: Airflow reads its configuration once per process, and
+    each run has its own AIRFLOW_HOME and metadata database."""
+    import subprocess
+    import sys
+
+    out = scratch / f"run-{workers}.json"
+    subprocess.run(
+        [sys.executable, "-m", "beatbrief.province_bench", str(landing_home), str(scratch)]
+        + [str(workers), day.isoformat(), str(out)],
+        check=True,
+    )
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m beatbrief.province_bench LANDED SCRATCH WORKERS DAY OUT`: one run, as JSON."""
+    import sys
+
+    landed, scratch, workers, day, out = argv if argv is not None else sys.argv[1:]
+    result = run_once(Path(landed), Path(scratch), int(workers), date.fromisoformat(day))
+    Path(out).write_text(json.dumps(result, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
