@@ -26,7 +26,7 @@ SERVICES_DIR ?= $(CURDIR)/.services
 help:
 	@echo "make demo     simulate the demo county and run the daily DAG for $(DEMO_DATE)"
 	@echo "make test     set up the environment and run the test suite"
-	@echo "make bench    time every stage at county and province scale against a bare DuckDB pass"
+	@echo "make bench    every stage of the county, and the province day on Celery (1 and 2 workers), against a bare DuckDB pass"
 	@echo "make lint     ruff + sqlfluff;  make fmt: format"
 	@echo "make airflow  Airflow UI on http://127.0.0.1:$(AIRFLOW_PORT) with the project's DAGs"
 	@echo "make services PostgreSQL and Redis on 127.0.0.1 (reused if they answer; make services-stop)"
@@ -55,7 +55,7 @@ demo: setup
 test: setup browser services
 	$(UV) run pytest -q -n 2 --dist loadfile --no-loadscope-reorder; rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
-bench: setup
+bench: setup services
 	$(UV) run python -m beatbrief.bench
 
 lint: setup
