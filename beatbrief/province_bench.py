@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from beatbrief.cluster import MARK_VAR, cluster_dir, start, stop
+from beatbrief.cluster import cluster_dir, start, stop
 from beatbrief.config import Settings
 
 DAG_ID = "beatbrief_daily"
@@ -93,10 +93,12 @@ def trigger_and_wait(client: RestClient, run_id: str, logical_date, timeout_s: f
 
 @dataclass
 class MemorySampler:
-    """The peak resident memory of each process of the cluster, sampled twice a second."""
+    """The peak resident memory of each task process, sampled twice a second: every process
+    below a Celery worker's main process (the worker's pool child, the task supervisor and the
+    task it forks), found from the cluster's PID files (worker-<name>.pid)."""
 
     folder: Path
-    peaks: dict[int, tuple[float, str]] = field(default_factory=dict)
+    peaks: dict[int, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __enter__(self) -> MemorySampler:
@@ -108,28 +110,30 @@ class MemorySampler:
         self._stop.set()
         self._thread.join()
 
+    def _workers(self) -> list:
+        import psutil
+
+        found = []
+        for pid_file in sorted(self.folder.glob("worker-*.pid")):
+            with contextlib.suppress(psutil.Error, OSError, ValueError):
+                found.append(psutil.Process(int(pid_file.read_text().split()[0])))
+        return found
+
     def _run(self) -> None:
         import psutil
 
+        workers = self._workers()
         while not self._stop.wait(0.5):
-            for proc in psutil.process_iter():
+            for worker in workers:
                 with contextlib.suppress(psutil.Error, OSError):
-                    if proc.environ().get(MARK_VAR) != str(self.folder):
-                        continue
-                    rss = proc.memory_info().rss / 2**20
-                    if rss > self.peaks.get(proc.pid, (0.0, ""))[0]:
-                        self.peaks[proc.pid] = (rss, " ".join(proc.cmdline())[:160])
+                    for proc in worker.children(recursive=True):
+                        with contextlib.suppress(psutil.Error, OSError):
+                            rss = proc.memory_info().rss / 2**20
+                            self.peaks[proc.pid] = max(rss, self.peaks.get(proc.pid, 0.0))
 
-    def largest_task(self) -> tuple[float, str]:
-        """The peak RSS (MiB) of the largest task process (`airflow ... task` supervisors and
-        the task processes they fork; not the scheduler, api-server or Celery parents)."""
-        tasks = [p for p in self.peaks.values() if "celery worker" not in p[1]]
-        tasks = [p for p in tasks if not any(c in p[1] for c in COMPONENT_WORDS)] or tasks
-        return max(tasks, default=(0.0, ""))
-
-
-# process command lines of the long-running components (not tasks)
-COMPONENT_WORDS = ("api-server", "scheduler", "dag-processor", "triggerer")
+    def largest_task(self) -> float:
+        """The peak RSS (MiB) of the largest task process."""
+        return max(self.peaks.values(), default=0.0)
 
 
 def stage_of(task_id: str) -> str:
@@ -188,7 +192,7 @@ def run_once(landing_home: Path, scratch: Path, workers: int, day: date) -> dict
         stages[stage] = stages.get(stage, 0.0) + seconds
         if ti["task_id"].startswith("bureau."):
             bureau_seconds[ti["map_index"]] = bureau_seconds.get(ti["map_index"], 0.0) + seconds
-    peak, command = memory.largest_task()
+    peak = memory.largest_task()
     return {
         "workers": workers,
         "state": result["run"]["state"],
@@ -198,7 +202,6 @@ def run_once(landing_home: Path, scratch: Path, workers: int, day: date) -> dict
         "bureau_s": sorted(bureau_seconds.values()),
         "tasks": len(result["tasks"]),
         "peak_task_mb": peak,
-        "peak_task": command,
     }
 
 
@@ -255,7 +258,7 @@ def print_report(runs: list[dict], floor_s: float, bureaus_planned: int) -> None
     for r in runs:
         print(
             f"{r['workers']} worker(s): {r['state']}, {r['tasks']} task instances, largest task "
-            f"peak RSS {r['peak_task_mb']:.0f} MiB ({r['peak_task'][:60]})"
+            f"peak RSS {r['peak_task_mb']:.0f} MiB (goal 4 GB)"
         )
     if len(runs) > 1:
         print(
