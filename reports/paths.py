@@ -84,5 +84,6 @@ def briefing_page(settings: Settings, as_of: date) -> Path:
 
 
 def quality_page_path(settings: Settings, as_of: date) -> Path:
-    """HOME/quality/<date>/index.html: the day's data-quality page."""
+    """<data home>/quality/<date>/index.html: the day's data-quality page (a bureau's under
+    HOME/bureaus/<bureau_id>/)."""
     return settings.quality_dir / as_of.isoformat() / INDEX_PAGE

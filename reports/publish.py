@@ -3,11 +3,15 @@ atomically.
 
 Output, all in HOME/briefings/<date>/ with one shared plotly.min.js and methods.html beside the
 pages, so the folder opens from a file share or USB stick with no network:
-- index.html: the roll-up of every bureau of the day. With one bureau (a county) it is that
-  bureau's full briefing; with several it leads with their sums and a league of bureaus and
-  links to one full page per bureau, bureau-<bureau_id>.html.
+- for one bureau of a province (the daily DAG's publish task), its page bureau-<bureau_id>.html
+  and one page per station; the province task then writes index.html above them
+  (reports/province.py);
+- for a one-warehouse home (publish_briefing), index.html: the roll-up of every bureau of the
+  day (with one bureau, that bureau's full briefing; with several, their sums, a league of
+  bureaus and one page per bureau) and one page per station.
 - <station_id>.html: one full briefing per station.
-Then the day's data-quality page (HOME/quality/<date>/) and the index site (HOME/index.html).
+Then the day's data-quality page (<data home>/quality/<date>/) and, for publish_briefing, the
+index site (HOME/index.html).
 
 A page is a list of sections (STATION_PAGE, BUREAU_PAGE, REGION_PAGE); a section is a query, a
 module and a template partial of one name (reports/sections/__init__.py).
