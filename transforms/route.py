@@ -172,7 +172,7 @@ def _route_file(con, settings: Settings, schema: FeedSchema, landed: LandedFile)
                 _update_map(con, schema.feed, batch)
             del batch, placed
         facts = {"file_format": batches.file_format, "encoding": batches.encoding}
-        writers.close(facts | {"status": "read", "error": None})
+        writers.close(facts | {"status": "read", "error": None}, routed.shares)
         _manifest(con, landed, facts, routed, "routed", None)
     except FeedFileError as error:
         writers.abort()
@@ -338,7 +338,6 @@ class _ShareWriters:
             [(name, pa.int64() if name == "_line_number" else pa.string()) for name in self.columns]
         )
         self.open: dict[str, object] = {}
-        self.rows: dict[str, int] = {}
 
     def write(self, bureau: str, rows: pl.DataFrame) -> None:
         import pyarrow.parquet as pq
@@ -348,15 +347,14 @@ class _ShareWriters:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.open[bureau] = pq.ParquetWriter(_tmp(path), self.arrow, compression="zstd")
         self.open[bureau].write_table(rows.select(self.columns).to_arrow().cast(self.arrow))
-        self.rows[bureau] = self.rows.get(bureau, 0) + rows.height
 
-    def close(self, facts: dict) -> None:
+    def close(self, facts: dict, rows: dict[str, int]) -> None:
         """Put every share in place: rows first, then the facts that make it loadable."""
         for bureau, writer in self.open.items():
             writer.close()
             rows_path, facts_path = share_paths(self.settings, bureau, self.landed)
             os.replace(_tmp(rows_path), rows_path)
-            self._facts(facts_path, facts | {"rows": self.rows[bureau]})
+            self._facts(facts_path, facts | {"rows": rows[bureau]})
         self.open = {}
 
     def reject(self, bureaus: list[str], error: str) -> None:
